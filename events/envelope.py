@@ -1,0 +1,37 @@
+"""The envelope every event travels in: identity, ordering within its job, and causality."""
+
+import uuid
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Namespace for deterministic event ids: a worker that redoes a job after a redelivery emits the same ids again,
+# so the create-only event log and record index see duplicates and ignore them.
+SDG_NAMESPACE = uuid.UUID("6f1d7d3c-5b0e-4c1e-9a57-2f0c2d1f5e11")
+
+
+def stable_event_id(job_id: str, type_: str, key: str | int = "") -> uuid.UUID:
+    return uuid.uuid5(SDG_NAMESPACE, f"{job_id}/{type_}/{key}")
+
+
+def new_correlation_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel):
+    """Fields shared by every event. `event_id` is also the AMQP message id and the idempotency key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: uuid.UUID
+    version: int = 1
+    job_id: str = Field(description="The aggregate: the job this event belongs to.")
+    sequence: int = Field(ge=1, description="Position of this event within its job, starting at 1.")
+    occurred_at: datetime = Field(default_factory=utcnow)
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None = None
+    tenant: str = "default"

@@ -1,0 +1,100 @@
+"""Past-tense events of a job's life. Each class names its routing key; `type` is the discriminator on the wire."""
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from events.envelope import Envelope
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+
+
+class JobSpec(BaseModel):
+    """What the user asked for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_: dict[str, Any] = Field(alias="schema", serialization_alias="schema")
+    count: int = Field(ge=1)
+    instructions: str = ""
+    examples: list[dict[str, Any]] = Field(default_factory=list)
+    seed: int = 0
+
+
+class JobSubmitted(Envelope):
+    routing_key: ClassVar[str] = "job.submitted"
+    type: Literal["JobSubmitted"] = "JobSubmitted"
+    spec: JobSpec
+
+
+class JobStarted(Envelope):
+    routing_key: ClassVar[str] = "job.started"
+    type: Literal["JobStarted"] = "JobStarted"
+    worker: str
+    model_id: str
+
+
+class RecordGenerated(Envelope):
+    routing_key: ClassVar[str] = "record.generated"
+    type: Literal["RecordGenerated"] = "RecordGenerated"
+    record_id: str
+    index: int = Field(ge=0, description="Position of the record within its job, 0-based.")
+    record: dict[str, Any]
+    records_generated: int = Field(description="Records this job has generated so far, this one included.")
+    usage: Usage = Usage()
+
+
+class RecordRejected(Envelope):
+    routing_key: ClassVar[str] = "record.rejected"
+    type: Literal["RecordRejected"] = "RecordRejected"
+    index: int
+    attempt: int
+    reason: str
+    raw: str = ""
+    records_rejected: int = Field(description="Rejections in this job so far, this one included.")
+
+
+class JobProgressed(Envelope):
+    routing_key: ClassVar[str] = "job.progressed"
+    type: Literal["JobProgressed"] = "JobProgressed"
+    records_generated: int
+    records_rejected: int
+
+
+class JobCompleted(Envelope):
+    routing_key: ClassVar[str] = "job.completed"
+    type: Literal["JobCompleted"] = "JobCompleted"
+    records_generated: int
+    records_rejected: int
+    usage: Usage = Usage()
+
+
+class JobFailed(Envelope):
+    routing_key: ClassVar[str] = "job.failed"
+    type: Literal["JobFailed"] = "JobFailed"
+    reason: str
+    records_generated: int = 0
+    records_rejected: int = 0
+
+
+AnyEvent = Annotated[
+    JobSubmitted | JobStarted | RecordGenerated | RecordRejected | JobProgressed | JobCompleted | JobFailed,
+    Field(discriminator="type"),
+]
+EVENT_TYPES: tuple[type[Envelope], ...] = (
+    JobSubmitted, JobStarted, RecordGenerated, RecordRejected, JobProgressed, JobCompleted, JobFailed,
+)
+TERMINAL_TYPES = frozenset({"JobCompleted", "JobFailed"})
+_any_event = TypeAdapter(AnyEvent)
+
+
+def parse_event(raw: bytes | str | dict) -> Envelope:
+    if isinstance(raw, dict):
+        return _any_event.validate_python(raw)
+    return _any_event.validate_json(raw)

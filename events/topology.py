@@ -1,0 +1,40 @@
+"""RabbitMQ topology, declared once. Services import these objects; `declare_all` declares them on a broker."""
+
+from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
+
+EVENTS = RabbitExchange("sdg.events", type=ExchangeType.TOPIC, durable=True)
+DEAD_LETTER = RabbitExchange("sdg.dead-letter", type=ExchangeType.FANOUT, durable=True)
+
+DEAD_LETTER_QUEUE = RabbitQueue("sdg.dead-letter", durable=True, routing_key="#")
+
+DELIVERY_LIMIT = 5
+
+
+def work_queue(name: str, routing_key: str) -> RabbitQueue:
+    """A quorum queue whose poison messages go to the dead-letter exchange after DELIVERY_LIMIT redeliveries."""
+    return RabbitQueue(
+        name,
+        durable=True,
+        queue_type=QueueType.QUORUM,
+        routing_key=routing_key,
+        arguments={"x-dead-letter-exchange": DEAD_LETTER.name, "x-delivery-limit": DELIVERY_LIMIT},
+    )
+
+
+WORKER_JOBS = work_queue("sdg.worker.jobs", "job.submitted")
+PROJECTOR = work_queue("sdg.projector", "#")
+INGEST = work_queue("sdg.ingest", "#")  # consumed by rust_ingest; bound to every event
+
+QUEUES = (WORKER_JOBS, PROJECTOR, INGEST)
+
+
+async def declare_all(broker) -> None:
+    """Declare exchanges, queues and bindings on a connected RabbitBroker (idempotent)."""
+    events = await broker.declare_exchange(EVENTS)
+    dead = await broker.declare_exchange(DEAD_LETTER)
+    dlq = await broker.declare_queue(DEAD_LETTER_QUEUE)
+    await dlq.bind(dead, routing_key="")
+    for queue in QUEUES:
+        declared = await broker.declare_queue(queue)
+        await declared.bind(events, routing_key=queue.routing())
+

@@ -1,0 +1,26 @@
+"""Dependencies shared by the routes, as Annotated aliases."""
+
+from typing import Annotated
+
+from elasticsearch import AsyncElasticsearch
+from fastapi import Depends, Request
+
+from events.bus import EventBus
+from services.api.settings import ApiSettings
+
+
+def get_search(request: Request) -> AsyncElasticsearch:
+    return request.app.state.es
+
+
+def get_bus(request: Request) -> EventBus:
+    return request.app.state.bus
+
+
+def get_settings(request: Request) -> ApiSettings:
+    return request.app.state.settings
+
+
+SearchDep = Annotated[AsyncElasticsearch, Depends(get_search)]
+BusDep = Annotated[EventBus, Depends(get_bus)]
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]

@@ -1,0 +1,27 @@
+"""Submission-time checks of a job's schema and examples: a user's mistake is a 422 that says what is wrong."""
+
+from typing import Any
+
+from fastapi import HTTPException
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.validators import validator_for
+
+
+def unprocessable(message: str) -> HTTPException:
+    return HTTPException(status_code=422, detail=message)
+
+
+def check_job_schema(schema: dict[str, Any], examples: list[dict[str, Any]]) -> None:
+    cls = validator_for(schema, default=Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        raise unprocessable(f"schema is not a valid JSON Schema: {exc.message} (at {where})") from None
+    if schema.get("type") != "object":
+        raise unprocessable('records are JSON objects: the schema needs "type": "object" at its root')
+    validator = cls(schema, format_checker=FormatChecker())
+    for i, example in enumerate(examples):
+        if (error := best_match(validator.iter_errors(example))) is not None:
+            raise unprocessable(f"examples[{i}] does not match the schema: {error.message}")

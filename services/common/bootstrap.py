@@ -1,0 +1,27 @@
+"""Declares the RabbitMQ topology and creates the Elasticsearch indices. Idempotent; `just up` runs it first."""
+
+import asyncio
+import os
+
+from elasticsearch import AsyncElasticsearch
+from faststream.rabbit import RabbitBroker
+
+from events.topology import declare_all
+from services.common.search import ensure_indices, wait_until_searchable
+
+
+async def bootstrap(amqp_url: str, es_url: str) -> None:
+    broker = RabbitBroker(amqp_url)
+    await broker.connect()
+    try:
+        await declare_all(broker)
+    finally:
+        await broker.stop()
+    async with AsyncElasticsearch(es_url) as es:
+        await wait_until_searchable(es)
+        await ensure_indices(es)
+
+
+if __name__ == "__main__":
+    asyncio.run(bootstrap(os.environ.get("SDG_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+                          os.environ.get("SDG_ES_URL", "http://127.0.0.1:9200")))

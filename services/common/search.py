@@ -1,0 +1,47 @@
+"""Elasticsearch indices: versioned names behind aliases, mappings read from schemas/elasticsearch/."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from elasticsearch import AsyncElasticsearch
+
+MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "elasticsearch"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    alias: str
+    mapping_file: str
+    generation: int = 1
+
+    @property
+    def concrete(self) -> str:
+        return f"{self.alias}-v{self.generation}"
+
+    def body(self) -> dict:
+        return json.loads((MAPPINGS_DIR / self.mapping_file).read_text())
+
+
+EVENTS_INDEX = IndexSpec("sdg-events", "events.json")
+RECORDS_INDEX = IndexSpec("sdg-records", "records.json")
+JOBS_INDEX = IndexSpec("sdg-jobs", "jobs.json")
+ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX)
+
+
+async def ensure_indices(es: AsyncElasticsearch, specs=ALL_INDICES) -> None:
+    """Create each alias's first concrete index if the alias does not exist yet (safe to run concurrently)."""
+    for spec in specs:
+        if await es.indices.exists_alias(name=spec.alias):
+            continue
+        body = spec.body()
+        await es.options(ignore_status=400).indices.create(
+            index=spec.concrete,
+            settings=body["settings"],
+            mappings=body["mappings"],
+            aliases={spec.alias: {"is_write_index": True}},
+        )
+
+
+async def wait_until_searchable(es: AsyncElasticsearch, timeout: str = "30s") -> None:
+    await es.cluster.health(wait_for_status="yellow", timeout=timeout)

@@ -1,0 +1,5 @@
+import asyncio
+
+from services.projector.app import create_app
+
+asyncio.run(create_app().run())

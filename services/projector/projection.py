@@ -1,0 +1,68 @@
+"""The job projection as a merge of events: idempotent and order-insensitive by construction.
+
+Every field is either set once (from the event that owns it) or a monotone maximum (counts, sequence, status rank),
+so applying the same events in any order, any number of times, gives the same document.
+"""
+
+from typing import Any
+
+from events import Envelope
+
+STATUS_RANK = {"submitted": 0, "running": 1, "completed": 2, "failed": 2}
+STATUS_OF = {"JobSubmitted": "submitted", "JobStarted": "running", "RecordGenerated": "running",
+             "RecordRejected": "running", "JobProgressed": "running", "JobCompleted": "completed",
+             "JobFailed": "failed"}
+COUNTERS = ("records_generated", "records_rejected")
+
+
+def iso(value) -> str:
+    return value.isoformat()
+
+
+def owned_fields(event: Envelope) -> dict[str, Any]:
+    """Fields that only this event type sets."""
+    match event.type:
+        case "JobSubmitted":
+            return {"count": event.spec.count, "submitted_at": iso(event.occurred_at),
+                    "spec": event.spec.model_dump(by_alias=True)}
+        case "JobStarted":
+            return {"started_at": iso(event.occurred_at), "worker": event.worker, "model_id": event.model_id}
+        case "JobCompleted":
+            return {"finished_at": iso(event.occurred_at), "usage": event.usage.model_dump()}
+        case "JobFailed":
+            return {"finished_at": iso(event.occurred_at), "reason": event.reason}
+    return {}
+
+
+def apply(doc: dict[str, Any] | None, event: Envelope) -> dict[str, Any]:
+    doc = dict(doc or {})
+    for key, value in owned_fields(event).items():
+        doc.setdefault(key, value)
+    doc.setdefault("job_id", event.job_id)
+    doc.setdefault("tenant", event.tenant)
+    doc.setdefault("correlation_id", str(event.correlation_id))
+    for counter in COUNTERS:
+        doc[counter] = max(doc.get(counter, 0), getattr(event, counter, 0))
+    status = STATUS_OF[event.type]
+    if STATUS_RANK[status] > STATUS_RANK.get(doc.get("status", "submitted"), 0) or "status" not in doc:
+        doc["status"] = status
+    if event.sequence > doc.get("last_sequence", 0):
+        doc["last_sequence"] = event.sequence
+        doc["updated_at"] = iso(event.occurred_at)
+    return advance_position(doc, event.sequence)
+
+
+def advance_position(doc: dict[str, Any], sequence: int) -> dict[str, Any]:
+    """`applied_through` is the position the projection has reached: every event up to it has been applied.
+
+    Sequences that arrive ahead of a gap wait in `applied_ahead` until the gap closes.
+    """
+    through = doc.get("applied_through", 0)
+    ahead = set(doc.get("applied_ahead", []))
+    if sequence > through:
+        ahead.add(sequence)
+    while through + 1 in ahead:
+        through += 1
+        ahead.remove(through)
+    doc["applied_through"], doc["applied_ahead"] = through, sorted(ahead)
+    return doc

@@ -1,0 +1,5 @@
+import asyncio
+
+from services.worker.app import create_app
+
+asyncio.run(create_app().run())

@@ -1,0 +1,87 @@
+"""The local model under Outlines constrained decoding: loaded once per process, one compiled generator per schema."""
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from services.worker.constraints import constrained_schema, estimate_max_tokens, schema_hash
+from services.worker.settings import WorkerSettings
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: float
+
+
+class Engine:
+    """Holds the model and a small LRU of compiled generators keyed by schema hash."""
+
+    def __init__(self, settings: WorkerSettings, cache_size: int = 32) -> None:
+        import outlines
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if settings.threads:
+            torch.set_num_threads(settings.threads)
+        self.settings = settings
+        self.tokenizer = AutoTokenizer.from_pretrained(settings.model_dir)
+        hf_model = AutoModelForCausalLM.from_pretrained(settings.model_dir, dtype=getattr(torch, settings.dtype))
+        hf_model.eval()
+        self.model = outlines.from_transformers(hf_model, self.tokenizer)
+        self._generators: OrderedDict[str, Any] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()  # one generation at a time: torch's RNG and threads are process-wide
+
+    def chat_prompt(self, system: str, user: str) -> str:
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def generator(self, schema: dict[str, Any]) -> Any:
+        import outlines
+        from outlines.types import JsonSchema
+
+        key = schema_hash(schema)
+        if key in self._generators:
+            self._generators.move_to_end(key)
+            return self._generators[key]
+        tight = constrained_schema(schema, self.settings.default_max_string_length)
+        generator = outlines.Generator(self.model, JsonSchema(json.dumps(tight)), backend=self.settings.backend)
+        self._generators[key] = generator
+        if len(self._generators) > self._cache_size:
+            self._generators.popitem(last=False)
+        return generator
+
+    def max_new_tokens(self, schema: dict[str, Any]) -> int:
+        estimate = estimate_max_tokens(schema, self.settings.default_max_string_length)
+        return max(32, min(self.settings.max_new_tokens, estimate))
+
+    def generate(self, schema: dict[str, Any], prompts: list[str], seed: int) -> list[Completion]:
+        """Blocking: call it from a thread. Same prompts and seed give the same completions."""
+        import torch
+
+        with self._lock:
+            generator = self.generator(schema)
+            torch.manual_seed(seed)
+            started = time.perf_counter()
+            texts = generator.batch(
+                prompts,
+                max_new_tokens=self.max_new_tokens(schema),
+                do_sample=True,
+                temperature=self.settings.temperature,
+            )
+            elapsed_ms = (time.perf_counter() - started) * 1000 / max(1, len(prompts))
+        return [self._completion(p, t, elapsed_ms) for p, t in zip(prompts, texts, strict=True)]
+
+    def _completion(self, prompt: str, text: str, latency_ms: float) -> Completion:
+        return Completion(
+            text=text,
+            prompt_tokens=len(self.tokenizer(prompt)["input_ids"]),
+            completion_tokens=len(self.tokenizer(text)["input_ids"]),
+            latency_ms=round(latency_ms, 1),
+        )

@@ -1,0 +1,19 @@
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WorkerSettings(BaseSettings):
+    """Environment variables prefixed SDG_WORKER_."""
+
+    model_config = SettingsConfigDict(env_prefix="SDG_WORKER_")
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    model_dir: str = "/opt/sdg/model/SmolLM2-135M-Instruct"
+    model_id: str = "SmolLM2-135M-Instruct"
+    dtype: str = "bfloat16"
+    backend: str = "llguidance"
+    batch_size: int = 8
+    max_new_tokens: int = 512
+    temperature: float = 1.0
+    max_attempts_per_record: int = 5
+    default_max_string_length: int = 48
+    threads: int = 0  # 0: torch's default

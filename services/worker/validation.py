@@ -1,0 +1,34 @@
+"""Every generated record is validated after decoding: the constraint narrows output, this proves it."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.validators import validator_for
+from jsonschema.exceptions import best_match
+
+
+@dataclass(frozen=True)
+class Verdict:
+    record: dict[str, Any] | None
+    reason: str | None
+
+    @property
+    def valid(self) -> bool:
+        return self.record is not None
+
+
+def judge(raw: str, schema: dict[str, Any]) -> Verdict:
+    try:
+        record = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return Verdict(None, f"not JSON (truncated?): {exc.msg} at char {exc.pos}")
+    validator = validator_for(schema, default=Draft202012Validator)(schema, format_checker=FormatChecker())
+    error = best_match(validator.iter_errors(record))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        return Verdict(None, f"schema violation at {where}: {error.message}")
+    if not isinstance(record, dict):
+        return Verdict(None, "record is not a JSON object")
+    return Verdict(record, None)
