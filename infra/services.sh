@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The sdg services as background processes with pid files and logs under one folder.
-# start [NAME...] | stop [NAME...] | status      NAME: api worker projector ingest (default: all)
+# start [NAME...] | stop [NAME...] | restart [NAME...] | status      NAME: api worker projector ingest (default: all)
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -69,6 +69,9 @@ case "$cmd" in
     for n in "${names[@]}"; do start_one "$n"; done
     for n in "${names[@]}"; do wait_ready "$n"; done ;;
   stop) for n in "${names[@]}"; do stop_one "$n"; done ;;
+  restart)
+    for n in "${names[@]}"; do stop_one "$n"; done
+    exec "$0" start "${names[@]}" ;;
   status) for n in "${ALL[@]}"; do if running "$n"; then echo "$n: running"; else echo "$n: stopped"; fi; done ;;
-  *) die "usage: services.sh start|stop|status [NAME...]" ;;
+  *) die "usage: services.sh start|stop|restart|status [NAME...]" ;;
 esac

@@ -6,6 +6,8 @@ from elasticsearch import AsyncElasticsearch
 from fastapi import Depends, Request
 
 from events.bus import EventBus
+from services.api.models import JobPublic
+from services.api.queries import job_or_404
 from services.api.settings import ApiSettings
 
 
@@ -24,3 +26,11 @@ def get_settings(request: Request) -> ApiSettings:
 SearchDep = Annotated[AsyncElasticsearch, Depends(get_search)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+
+
+async def get_existing_job(job_id: str, es: SearchDep) -> JobPublic:
+    """The job named in the path, or a 404 before any response (and any stream) starts."""
+    return await job_or_404(es, job_id)
+
+
+JobDep = Annotated[JobPublic, Depends(get_existing_job)]

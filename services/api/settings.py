@@ -11,5 +11,4 @@ class ApiSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     progress_poll_s: float = 0.3
-    progress_keepalive_s: float = 15.0
     records_settle_timeout_s: float = 60.0

@@ -7,9 +7,8 @@ from fastapi import APIRouter
 
 from events import JobSubmitted, new_correlation_id
 from events.models import JobSpec
-from services.api.deps import BusDep, SearchDep
+from services.api.deps import BusDep, JobDep, SearchDep
 from services.api.models import JobCreate, JobPublic
-from services.api.queries import job_or_404
 from services.api.schema_check import check_job_schema
 from services.projector.store import project
 
@@ -38,5 +37,5 @@ async def create_job(body: JobCreate, bus: BusDep, es: SearchDep) -> JobPublic:
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-async def get_job(job_id: str, es: SearchDep) -> JobPublic:
-    return await job_or_404(es, job_id)
+async def get_job(job: JobDep) -> JobPublic:
+    return job

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from services.api.deps import SearchDep, SettingsDep
+from services.api.deps import JobDep, SearchDep, SettingsDep
 from services.api.models import JobPublic
 from services.api.queries import count_records, job_or_404
 
@@ -15,27 +15,23 @@ router = APIRouter(prefix="/v1/jobs", tags=["progress"])
 
 
 @router.get("/{job_id}/events", response_class=EventSourceResponse)
-async def follow_job(job_id: str, es: SearchDep, settings: SettingsDep) -> AsyncIterator[ServerSentEvent]:
+async def follow_job(job: JobDep, es: SearchDep, settings: SettingsDep) -> AsyncIterator[ServerSentEvent]:
     """Emits `progress` whenever the job's projection moves, then one `completed` or `failed` event and closes.
 
     The final event is sent once every generated record is searchable, so a client may fetch records right after.
+    Event ids are the job's applied position. (FastAPI sends keep-alive pings while the job is quiet.)
     """
-    job = await job_or_404(es, job_id)
     last: JobPublic | None = None
-    last_sent = time.monotonic()
     while True:
         if job != last:
             yield ServerSentEvent(event="progress", id=str(job.applied_through), data=job.model_dump(mode="json"))
-            last, last_sent = job, time.monotonic()
+            last = job
         if job.finished:
             await wait_for_records(es, job, settings.records_settle_timeout_s, settings.progress_poll_s)
             yield ServerSentEvent(event=job.status, id=str(job.applied_through), data=job.model_dump(mode="json"))
             return
-        if time.monotonic() - last_sent > settings.progress_keepalive_s:
-            yield ServerSentEvent(comment="keep-alive")
-            last_sent = time.monotonic()
         await asyncio.sleep(settings.progress_poll_s)
-        job = await job_or_404(es, job_id)
+        job = await job_or_404(es, job.job_id)
 
 
 async def wait_for_records(es, job: JobPublic, timeout_s: float, poll_s: float) -> None:

@@ -1,0 +1,48 @@
+# sdg: synthetic datasets from a local language model. `just --list` shows the recipes.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+venv := env_var_or_default("SDG_VENV", "/opt/sdg/venv")
+export PATH := venv + "/bin:" + env_var("PATH")
+export HF_HUB_OFFLINE := "1"
+
+# Install everything: servers, Python deps, the model, rust_ingest.
+setup:
+    bash infra/setup.sh
+
+# Start RabbitMQ, Elasticsearch and the services (api, worker, projector, ingest).
+up:
+    bash infra/rabbitmq.sh start
+    bash infra/elasticsearch.sh start
+    bash infra/services.sh start
+
+# Stop the services and the servers.
+down:
+    bash infra/services.sh stop
+    bash infra/elasticsearch.sh stop
+    bash infra/rabbitmq.sh stop
+
+# Start (or restart) one service: just service api|worker|projector|ingest
+service name:
+    bash infra/services.sh stop {{name}}
+    bash infra/services.sh start {{name}}
+
+# Where each piece stands.
+status:
+    bash infra/services.sh status
+
+# The main job: start everything, generate 10 customers, show progress, print them.
+demo count="10":
+    just up
+    sdg generate schemas/records/customer.json --count {{count}} --instructions "Customers of a European bookshop chain."
+
+# The test suite (starts the servers and the services it needs).
+test *args:
+    bash infra/rabbitmq.sh start
+    bash infra/elasticsearch.sh start
+    python -m pytest {{args}}
+
+# Rebuild rust_ingest after a change to rust_ingest/ and restart it.
+ingest:
+    bash infra/ingest.sh install
+    bash infra/services.sh stop ingest
+    bash infra/services.sh start ingest

@@ -1,0 +1,165 @@
+//! `IngestConfig`: every setting comes from an environment variable prefixed `SDG_INGEST_`, with defaults that
+//! work against the local RabbitMQ and Elasticsearch of a fresh machine.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub const ENV_PREFIX: &str = "SDG_INGEST_";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IngestConfig {
+    pub amqp_url: String,
+    pub es_url: String,
+    pub queue: String,
+    pub events_index: String,
+    pub records_index: String,
+    pub dead_letter_exchange: String,
+    pub prefetch: u16,
+    pub batch_max_docs: usize,
+    pub batch_max_bytes: usize,
+    pub batch_max_wait: Duration,
+    pub max_in_flight: usize,
+    pub metrics_addr: SocketAddr,
+    pub log_level: tracing::Level,
+}
+
+/// A setting that could not be read: names the variable, the value and what it should look like.
+#[derive(Debug, PartialEq)]
+pub struct IngestConfigError {
+    pub variable: String,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl fmt::Display for IngestConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={:?} is not valid: expected {}", self.variable, self.value, self.expected)
+    }
+}
+
+impl std::error::Error for IngestConfigError {}
+
+impl IngestConfig {
+    pub fn from_env() -> Result<Self, IngestConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (given the full variable name) so tests need not touch the process env.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, IngestConfigError> {
+        let env = IngestEnv { lookup: &lookup };
+        let config = Self {
+            amqp_url: env.string("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
+            es_url: env.string("ES_URL", "http://127.0.0.1:9200").trim_end_matches('/').to_owned(),
+            queue: env.string("QUEUE", "sdg.ingest"),
+            events_index: env.string("EVENTS_INDEX", "sdg-events"),
+            records_index: env.string("RECORDS_INDEX", "sdg-records"),
+            dead_letter_exchange: env.string("DEAD_LETTER_EXCHANGE", "sdg.dead-letter"),
+            prefetch: env.parsed("PREFETCH", 2000, "an integer from 1 to 65535")?,
+            batch_max_docs: env.parsed("BATCH_MAX_DOCS", 500, "a positive integer")?,
+            batch_max_bytes: env.parsed("BATCH_MAX_BYTES", 5 * 1024 * 1024, "a positive number of bytes")?,
+            batch_max_wait: Duration::from_millis(env.parsed("BATCH_MAX_WAIT_MS", 200, "milliseconds")?),
+            max_in_flight: env.parsed("MAX_IN_FLIGHT", 4, "a positive integer")?,
+            metrics_addr: env.parsed("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9464)), "HOST:PORT")?,
+            log_level: env.parsed("LOG_LEVEL", tracing::Level::INFO, "trace, debug, info, warn or error")?,
+        };
+        config.check_positive()?;
+        Ok(config)
+    }
+
+    fn check_positive(&self) -> Result<(), IngestConfigError> {
+        let checks = [
+            ("PREFETCH", self.prefetch as usize),
+            ("BATCH_MAX_DOCS", self.batch_max_docs),
+            ("BATCH_MAX_BYTES", self.batch_max_bytes),
+            ("MAX_IN_FLIGHT", self.max_in_flight),
+        ];
+        match checks.iter().find(|(_, value)| *value == 0) {
+            Some((name, _)) => Err(IngestConfigError {
+                variable: format!("{ENV_PREFIX}{name}"),
+                value: "0".to_owned(),
+                expected: "a value greater than zero",
+            }),
+            None => Ok(()),
+        }
+    }
+
+    pub fn bulk_url(&self) -> String {
+        format!("{}/_bulk?filter_path=errors,error,status,items.*.status,items.*.error", self.es_url)
+    }
+}
+
+struct IngestEnv<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl IngestEnv<'_> {
+    fn raw(&self, name: &str) -> Option<String> {
+        (self.lookup)(&format!("{ENV_PREFIX}{name}")).filter(|value| !value.trim().is_empty())
+    }
+
+    fn string(&self, name: &str, default: &str) -> String {
+        self.raw(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn parsed<T: FromStr>(&self, name: &str, default: T, expected: &'static str) -> Result<T, IngestConfigError> {
+        let Some(value) = self.raw(name) else {
+            return Ok(default);
+        };
+        value.trim().parse().map_err(|_| IngestConfigError { variable: format!("{ENV_PREFIX}{name}"), value, expected })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config_from(pairs: &[(&str, &str)]) -> Result<IngestConfig, IngestConfigError> {
+        let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        IngestConfig::from_lookup(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_work_on_a_fresh_machine() {
+        let config = config_from(&[]).unwrap();
+        assert_eq!(config.amqp_url, "amqp://guest:guest@127.0.0.1:5672/%2f");
+        assert_eq!(config.es_url, "http://127.0.0.1:9200");
+        assert_eq!(config.queue, "sdg.ingest");
+        assert_eq!(config.events_index, "sdg-events");
+        assert_eq!(config.records_index, "sdg-records");
+        assert_eq!(config.dead_letter_exchange, "sdg.dead-letter");
+        assert_eq!(config.prefetch, 2000);
+        assert_eq!(config.batch_max_docs, 500);
+        assert_eq!(config.batch_max_bytes, 5 * 1024 * 1024);
+        assert_eq!(config.batch_max_wait, Duration::from_millis(200));
+        assert_eq!(config.max_in_flight, 4);
+        assert_eq!(config.metrics_addr.to_string(), "127.0.0.1:9464");
+    }
+
+    #[test]
+    fn overrides_are_read_from_prefixed_variables() {
+        let config = config_from(&[
+            ("SDG_INGEST_ES_URL", "http://es:9200/"),
+            ("SDG_INGEST_QUEUE", "ingest-smoke"),
+            ("SDG_INGEST_BATCH_MAX_WAIT_MS", "50"),
+            ("SDG_INGEST_MAX_IN_FLIGHT", "2"),
+        ])
+        .unwrap();
+        assert_eq!(config.es_url, "http://es:9200");
+        assert_eq!(config.queue, "ingest-smoke");
+        assert_eq!(config.batch_max_wait, Duration::from_millis(50));
+        assert_eq!(config.max_in_flight, 2);
+        assert!(config.bulk_url().starts_with("http://es:9200/_bulk?"));
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_and_what_was_expected() {
+        let error = config_from(&[("SDG_INGEST_PREFETCH", "lots")]).unwrap_err();
+        assert_eq!(error.variable, "SDG_INGEST_PREFETCH");
+        assert!(error.to_string().contains("an integer from 1 to 65535"));
+        let error = config_from(&[("SDG_INGEST_MAX_IN_FLIGHT", "0")]).unwrap_err();
+        assert_eq!(error.variable, "SDG_INGEST_MAX_IN_FLIGHT");
+    }
+}

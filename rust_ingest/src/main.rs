@@ -1,0 +1,97 @@
+//! `sdg-ingest`: consumes sdg events from RabbitMQ and bulk-indexes them into Elasticsearch, acking a message only
+//! once everything it became is durable there.
+
+mod config;
+mod consumer;
+mod dead_letter;
+mod encoder;
+mod metrics;
+mod request_builder;
+mod retry;
+mod service;
+mod sink;
+
+use config::IngestConfig;
+use consumer::IngestConsumer;
+use metrics::IngestMetrics;
+use service::IngestService;
+use sink::IngestSink;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+fn main() -> ExitCode {
+    let config = match IngestConfig::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("sdg-ingest: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_max_level(config.log_level)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
+    runtime.block_on(run(config))
+}
+
+async fn run(config: IngestConfig) -> ExitCode {
+    info!(queue = %config.queue, es_url = %config.es_url, events_index = %config.events_index,
+          records_index = %config.records_index, batch_max_docs = config.batch_max_docs,
+          batch_max_bytes = config.batch_max_bytes, batch_max_wait_ms = config.batch_max_wait.as_millis() as u64,
+          max_in_flight = config.max_in_flight, "sdg-ingest starting");
+    let metrics = Arc::new(IngestMetrics::default());
+    if let Err(error) = metrics::serve(config.metrics_addr, metrics.clone()).await {
+        error!(addr = %config.metrics_addr, %error, "cannot serve metrics; set SDG_INGEST_METRICS_ADDR to a free port");
+        return ExitCode::FAILURE;
+    }
+    let service = match IngestService::new(config.bulk_url(), config.max_in_flight) {
+        Ok(service) => service,
+        Err(error) => {
+            error!(%error, "cannot build the HTTP client");
+            return ExitCode::FAILURE;
+        }
+    };
+    let shutdown = match watch_signals() {
+        Ok(shutdown) => shutdown,
+        Err(error) => {
+            error!(%error, "cannot install signal handlers");
+            return ExitCode::FAILURE;
+        }
+    };
+    let sink = Arc::new(IngestSink::new(service, metrics));
+    IngestConsumer::new(config, sink).run(shutdown).await;
+    info!("sdg-ingest stopped");
+    ExitCode::SUCCESS
+}
+
+/// The first SIGTERM/SIGINT asks for a graceful stop; a second one exits at once (whatever is unacked returns to
+/// the queue), for when Elasticsearch is down and the batches in flight cannot finish.
+fn watch_signals() -> std::io::Result<watch::Receiver<bool>> {
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        let mut signals = 0;
+        loop {
+            let name = tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = interrupt.recv() => "SIGINT",
+            };
+            signals += 1;
+            if signals > 1 {
+                warn!(signal = name, "second signal: exiting now; unacked messages return to the queue");
+                std::process::exit(1);
+            }
+            info!(signal = name, "stopping: no new messages; finishing the batches in flight");
+            let _ = stop.send(true);
+        }
+    });
+    Ok(stopped)
+}

@@ -1,0 +1,149 @@
+//! Counters and a hand-written Prometheus text exposition at `GET /metrics`.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Default)]
+pub struct IngestMetrics {
+    docs_indexed: AtomicU64,
+    docs_already_ingested: AtomicU64,
+    batches: AtomicU64,
+    batch_latency_micros_sum: AtomicU64,
+    retries: AtomicU64,
+    dead_lettered: AtomicU64,
+    messages_acked: AtomicU64,
+}
+
+impl IngestMetrics {
+    pub fn add_docs_indexed(&self, count: u64) {
+        self.docs_indexed.fetch_add(count, Ordering::Relaxed);
+    }
+
+    pub fn add_docs_already_ingested(&self, count: u64) {
+        self.docs_already_ingested.fetch_add(count, Ordering::Relaxed);
+    }
+
+    pub fn record_batch(&self, latency: Duration) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        self.batch_latency_micros_sum.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    pub fn add_retries(&self, count: u64) {
+        self.retries.fetch_add(count, Ordering::Relaxed);
+    }
+
+    pub fn add_dead_lettered(&self, count: u64) {
+        self.dead_lettered.fetch_add(count, Ordering::Relaxed);
+    }
+
+    pub fn add_acked(&self, count: u64) {
+        self.messages_acked.fetch_add(count, Ordering::Relaxed);
+    }
+
+    pub fn render(&self) -> String {
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let batches = get(&self.batches);
+        let latency_sum = get(&self.batch_latency_micros_sum) as f64 / 1_000_000.0;
+        let mut text = String::new();
+        counter(
+            &mut text,
+            "sdg_ingest_docs_indexed_total",
+            "Documents Elasticsearch created.",
+            get(&self.docs_indexed),
+        );
+        counter(
+            &mut text,
+            "sdg_ingest_docs_already_ingested_total",
+            "Documents Elasticsearch already held (409 on create), counted as done.",
+            get(&self.docs_already_ingested),
+        );
+        counter(&mut text, "sdg_ingest_batches_total", "Batches completed (all items settled).", batches);
+        text.push_str("# HELP sdg_ingest_batch_latency_seconds Time from a batch closing to all its items settling.\n");
+        text.push_str("# TYPE sdg_ingest_batch_latency_seconds summary\n");
+        text.push_str(&format!("sdg_ingest_batch_latency_seconds_sum {latency_sum}\n"));
+        text.push_str(&format!("sdg_ingest_batch_latency_seconds_count {batches}\n"));
+        counter(
+            &mut text,
+            "sdg_ingest_retries_total",
+            "Bulk items resent after 429/5xx, plus whole bulk requests resent.",
+            get(&self.retries),
+        );
+        counter(
+            &mut text,
+            "sdg_ingest_dead_lettered_total",
+            "Messages published to the dead-letter exchange.",
+            get(&self.dead_lettered),
+        );
+        counter(
+            &mut text,
+            "sdg_ingest_messages_acked_total",
+            "Messages acknowledged to RabbitMQ.",
+            get(&self.messages_acked),
+        );
+        text
+    }
+}
+
+fn counter(text: &mut String, name: &str, help: &str, value: u64) {
+    text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
+}
+
+/// Binds now (so a taken port fails at startup) and serves from a background task.
+pub async fn serve(addr: SocketAddr, metrics: std::sync::Arc<IngestMetrics>) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "serving metrics at /metrics");
+    tokio::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    tokio::spawn(answer(stream, metrics.clone()));
+                }
+                Err(error) => tracing::warn!(%error, "metrics listener failed to accept"),
+            }
+        }
+    });
+    Ok(())
+}
+
+async fn answer(mut stream: TcpStream, metrics: std::sync::Arc<IngestMetrics>) {
+    let mut request = [0u8; 1024];
+    let Ok(read) = stream.read(&mut request).await else {
+        return;
+    };
+    let head = String::from_utf8_lossy(&request[..read]);
+    let (status, body) = if head.starts_with("GET /metrics ") || head.starts_with("GET /metrics?") {
+        ("200 OK", metrics.render())
+    } else {
+        ("404 Not Found", "only /metrics lives here\n".to_owned())
+    };
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_lists_every_counter_with_its_type() {
+        let metrics = IngestMetrics::default();
+        metrics.add_docs_indexed(3);
+        metrics.record_batch(Duration::from_millis(250));
+        metrics.add_dead_lettered(1);
+        let text = metrics.render();
+        assert!(text.contains("# TYPE sdg_ingest_docs_indexed_total counter\nsdg_ingest_docs_indexed_total 3\n"));
+        assert!(text.contains("sdg_ingest_batch_latency_seconds_sum 0.25\n"));
+        assert!(text.contains("sdg_ingest_batch_latency_seconds_count 1\n"));
+        assert!(text.contains("sdg_ingest_dead_lettered_total 1\n"));
+        assert!(text.contains("sdg_ingest_retries_total 0\n"));
+    }
+}

@@ -1,0 +1,182 @@
+//! Gathers encoded messages into batches (closed by document count, bytes or age, whichever comes first) and
+//! concatenates the actions still owed into one `_bulk` request body.
+
+use crate::consumer::IngestDelivery;
+use crate::encoder::IngestEncoded;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// One consumed message, what it encodes to, and why it must be dead-lettered if it must.
+pub struct IngestMessage {
+    pub delivery: IngestDelivery,
+    pub encoded: Option<IngestEncoded>,
+    pub dead_letter_reason: Option<String>,
+}
+
+impl IngestMessage {
+    pub fn docs(&self) -> usize {
+        self.encoded.as_ref().map_or(0, |encoded| encoded.actions.len())
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.encoded.as_ref().map_or(0, |encoded| encoded.actions.iter().map(|action| action.ndjson.len()).sum())
+    }
+
+    pub fn event_id(&self) -> &str {
+        self.encoded.as_ref().map_or("", |encoded| encoded.event_id.as_str())
+    }
+
+    pub fn job_id(&self) -> &str {
+        self.encoded.as_ref().and_then(|encoded| encoded.job_id.as_deref()).unwrap_or("")
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct IngestBatchLimits {
+    pub max_docs: usize,
+    pub max_bytes: usize,
+    pub max_wait: Duration,
+}
+
+pub struct IngestBatch {
+    limits: IngestBatchLimits,
+    messages: Vec<IngestMessage>,
+    docs: usize,
+    bytes: usize,
+    deadline: Option<Instant>,
+}
+
+impl IngestBatch {
+    pub fn new(limits: IngestBatchLimits) -> Self {
+        Self { limits, messages: Vec::new(), docs: 0, bytes: 0, deadline: None }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// False when adding `message` would push a non-empty batch past a limit; the caller sends this batch first.
+    pub fn has_room_for(&self, message: &IngestMessage) -> bool {
+        self.is_empty()
+            || (self.docs + message.docs() <= self.limits.max_docs
+                && self.bytes + message.bytes() <= self.limits.max_bytes)
+    }
+
+    pub fn push(&mut self, message: IngestMessage) {
+        if self.deadline.is_none() {
+            self.deadline = Some(Instant::now() + self.limits.max_wait);
+        }
+        self.docs += message.docs();
+        self.bytes += message.bytes();
+        self.messages.push(message);
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.docs >= self.limits.max_docs || self.bytes >= self.limits.max_bytes
+    }
+
+    /// When the oldest message in the batch has waited long enough; `None` while the batch is empty.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    pub fn take(&mut self) -> Vec<IngestMessage> {
+        self.docs = 0;
+        self.bytes = 0;
+        self.deadline = None;
+        std::mem::take(&mut self.messages)
+    }
+}
+
+/// Where one bulk action comes from: the message's position in its batch and the action's position in the message.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IngestItemRef {
+    pub message: usize,
+    pub action: usize,
+}
+
+/// Every action of every message that is not already bound for the dead-letter exchange.
+pub fn pending_items(messages: &[IngestMessage]) -> Vec<IngestItemRef> {
+    let mut items = Vec::new();
+    for (position, message) in messages.iter().enumerate() {
+        if message.dead_letter_reason.is_some() {
+            continue;
+        }
+        items.extend((0..message.docs()).map(|action| IngestItemRef { message: position, action }));
+    }
+    items
+}
+
+/// The NDJSON body for `items`, in order, so the n-th item of the response answers `items[n]`.
+pub fn build_bulk_body(messages: &[IngestMessage], items: &[IngestItemRef]) -> Vec<u8> {
+    let actions = items.iter().filter_map(|item| {
+        let encoded = messages.get(item.message)?.encoded.as_ref()?;
+        encoded.actions.get(item.action)
+    });
+    let size = actions.clone().map(|action| action.ndjson.len()).sum();
+    let mut body = Vec::with_capacity(size);
+    for action in actions {
+        body.extend_from_slice(&action.ndjson);
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoder::IngestEncoder;
+
+    fn message(body: &str) -> IngestMessage {
+        let delivery = IngestDelivery::mock(body.as_bytes().to_vec());
+        match IngestEncoder::new("events", "records").encode(body.as_bytes()) {
+            Ok(encoded) => IngestMessage { delivery, encoded: Some(encoded), dead_letter_reason: None },
+            Err(error) => IngestMessage { delivery, encoded: None, dead_letter_reason: Some(error.to_string()) },
+        }
+    }
+
+    fn record(id: &str) -> String {
+        format!(
+            r#"{{"event_id":"e-{id}","type":"RecordGenerated","job_id":"j","tenant":"t","record_id":"{id}","index":0,"record":{{}},"correlation_id":"c","occurred_at":"2026-11-27T00:00:00Z"}}"#
+        )
+    }
+
+    fn limits(max_docs: usize, max_bytes: usize) -> IngestBatchLimits {
+        IngestBatchLimits { max_docs, max_bytes, max_wait: Duration::from_millis(200) }
+    }
+
+    #[test]
+    fn batch_closes_on_document_count() {
+        let mut batch = IngestBatch::new(limits(4, usize::MAX));
+        batch.push(message(&record("1")));
+        assert!(!batch.is_full());
+        assert!(batch.deadline().is_some());
+        batch.push(message(&record("2")));
+        assert!(batch.is_full());
+        let taken = batch.take();
+        assert_eq!(taken.len(), 2);
+        assert!(batch.is_empty() && batch.deadline().is_none());
+    }
+
+    #[test]
+    fn batch_refuses_a_message_that_would_exceed_its_bytes() {
+        let first = message(&record("1"));
+        let mut batch = IngestBatch::new(limits(100, first.bytes() + 10));
+        assert!(batch.has_room_for(&first));
+        batch.push(first);
+        assert!(!batch.has_room_for(&message(&record("2"))));
+    }
+
+    #[test]
+    fn bulk_body_holds_only_the_requested_items_in_order() {
+        let messages = vec![message(&record("1")), message("not json"), message(&record("2"))];
+        let items = pending_items(&messages);
+        assert_eq!(items.len(), 4);
+        assert_eq!(items[2], IngestItemRef { message: 2, action: 0 });
+        let body = String::from_utf8(build_bulk_body(&messages, &[items[3], items[0]])).unwrap();
+        let lines: Vec<&str> = body.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], r#"{"create":{"_index":"records","_id":"2"}}"#);
+        assert_eq!(lines[2], r#"{"create":{"_index":"events","_id":"e-1"}}"#);
+        assert!(body.ends_with('\n'));
+    }
+}

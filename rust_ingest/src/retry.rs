@@ -1,0 +1,284 @@
+//! What a bulk response means for each item (done, retry, dead-letter) and how long to wait before retrying.
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The fate of one bulk item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IngestItemOutcome {
+    /// 2xx: Elasticsearch stored the document.
+    Indexed,
+    /// 409 on `create`: a previous delivery already stored it, which is just as durable.
+    AlreadyIngested,
+    /// 429 or 5xx: try this item again later.
+    Retry(String),
+    /// Any other 4xx: the document itself is unacceptable; dead-letter its message with this reason.
+    DeadLetter(String),
+}
+
+/// The fate of a whole bulk request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IngestBulkOutcome {
+    /// The request as a whole failed (or its answer cannot be matched to its items): resend every item.
+    RetryAll { status: Option<u16>, reason: String },
+    /// One outcome per item, in request order.
+    Items(Vec<IngestItemOutcome>),
+}
+
+#[derive(Deserialize)]
+struct IngestBulkResponse {
+    #[serde(default)]
+    errors: bool,
+    #[serde(default)]
+    items: Vec<HashMap<String, IngestBulkItem>>,
+}
+
+#[derive(Deserialize)]
+struct IngestBulkItem {
+    status: u16,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+pub struct IngestRetryLogic;
+
+impl IngestRetryLogic {
+    /// Classifies the HTTP status and body of a `_bulk` response that carried `expected_items` actions.
+    pub fn classify(status: u16, body: &[u8], expected_items: usize) -> IngestBulkOutcome {
+        if !(200..300).contains(&status) {
+            return IngestBulkOutcome::RetryAll { status: Some(status), reason: whole_request_reason(status, body) };
+        }
+        let response: IngestBulkResponse = match serde_json::from_slice(body) {
+            Ok(response) => response,
+            Err(error) => return retry_all(status, format!("unreadable bulk response: {error}")),
+        };
+        if response.items.len() != expected_items {
+            let reason = format!("bulk response has {} items for {expected_items} actions", response.items.len());
+            return retry_all(status, reason);
+        }
+        if !response.errors {
+            return IngestBulkOutcome::Items(vec![IngestItemOutcome::Indexed; expected_items]);
+        }
+        IngestBulkOutcome::Items(response.items.iter().map(classify_item).collect())
+    }
+
+    /// Whether a status for the whole request is one Elasticsearch uses for "busy or down, try again".
+    pub fn is_transient_status(status: u16) -> bool {
+        status == 429 || status >= 500
+    }
+}
+
+fn retry_all(status: u16, reason: String) -> IngestBulkOutcome {
+    IngestBulkOutcome::RetryAll { status: Some(status), reason }
+}
+
+fn classify_item(item: &HashMap<String, IngestBulkItem>) -> IngestItemOutcome {
+    let Some((action, result)) = item.iter().next() else {
+        return IngestItemOutcome::Retry("empty bulk item".to_owned());
+    };
+    match result.status {
+        200..=299 => IngestItemOutcome::Indexed,
+        409 if action == "create" => IngestItemOutcome::AlreadyIngested,
+        status if IngestRetryLogic::is_transient_status(status) => {
+            IngestItemOutcome::Retry(error_reason(result.error.as_ref(), status))
+        }
+        status => IngestItemOutcome::DeadLetter(error_reason(result.error.as_ref(), status)),
+    }
+}
+
+/// `type: reason (caused by type: reason)`, the way an operator reading a dead-lettered message wants it.
+fn error_reason(error: Option<&Value>, status: u16) -> String {
+    let Some(error) = error else {
+        return format!("status {status}");
+    };
+    if let Some(text) = error.as_str() {
+        return text.to_owned();
+    }
+    let mut reason = type_and_reason(error);
+    if let Some(cause) = error.get("caused_by") {
+        reason.push_str(&format!(" (caused by {})", type_and_reason(cause)));
+    }
+    reason
+}
+
+fn type_and_reason(error: &Value) -> String {
+    let kind = error.get("type").and_then(Value::as_str).unwrap_or("unknown_error");
+    match error.get("reason").and_then(Value::as_str) {
+        Some(reason) => format!("{kind}: {reason}"),
+        None => kind.to_owned(),
+    }
+}
+
+fn whole_request_reason(status: u16, body: &[u8]) -> String {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value) if value.get("error").is_some() => error_reason(value.get("error"), status),
+        _ if body.is_empty() => format!("HTTP status {status}"),
+        _ => String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned(),
+    }
+}
+
+/// Exponential backoff with "equal jitter": each delay is at least half its ceiling, so retries spread out without
+/// collapsing to zero, and the ceiling stops growing at `cap`.
+#[derive(Clone, Debug)]
+pub struct IngestBackoff {
+    base: Duration,
+    cap: Duration,
+    attempt: u32,
+}
+
+impl IngestBackoff {
+    pub fn new(base: Duration, cap: Duration) -> Self {
+        Self { base, cap, attempt: 0 }
+    }
+
+    /// For bulk retries: 100 ms doubling up to 30 s.
+    pub fn for_bulk() -> Self {
+        Self::new(Duration::from_millis(100), Duration::from_secs(30))
+    }
+
+    /// For reconnecting to RabbitMQ and waiting for the queue: 500 ms doubling up to 30 s.
+    pub fn for_broker() -> Self {
+        Self::new(Duration::from_millis(500), Duration::from_secs(30))
+    }
+
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    pub fn ceiling(&self) -> Duration {
+        let factor = 2u32.saturating_pow(self.attempt.min(30));
+        self.base.saturating_mul(factor).min(self.cap)
+    }
+
+    pub fn next_delay(&mut self) -> Duration {
+        let ceiling = self.ceiling();
+        self.attempt = self.attempt.saturating_add(1);
+        let half = ceiling / 2;
+        half + half.mul_f64(rand::random_range(0.0..=1.0))
+    }
+
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Literal bodies: the first four as Elasticsearch 9.5.4 returned them here (two with the `filter_path` the
+    // service sends); the 429/503 shapes as Elasticsearch documents them for rejected executions and unavailable
+    // shards; the mapper_parsing_exception shape as Elasticsearch 8 returns it.
+    const ALL_OK: &str = r#"{"errors":false,"took":200,"items":[{"create":{"_index":"sdg-events","_id":"a","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1,"status":201}},{"create":{"_index":"sdg-events","_id":"b","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":1,"_primary_term":1,"status":201}}]}"#;
+    const FILTERED_OK: &str = r#"{"errors":false,"items":[{"create":{"status":201}}]}"#;
+    const CONFLICT_PARSE_AND_CREATED: &str = r#"{"errors":true,"took":0,"items":[{"create":{"_index":"sdg-events","_id":"a","status":409,"error":{"type":"version_conflict_engine_exception","reason":"[a]: version conflict, document already exists (current version [1])","index_uuid":"axHGkgSmTaCyo8GpxO6tdw","shard":"0","index":"sdg-events"}}},{"create":{"_index":"sdg-events","_id":"c","status":400,"error":{"type":"document_parsing_exception","reason":"[1:6] failed to parse field [n] of type [integer] in document with id 'c'. Preview of field's value: 'not a number'","caused_by":{"type":"number_format_exception","reason":"For input string: \"not a number\""}}}},{"create":{"_index":"sdg-events","_id":"d","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":2,"_primary_term":1,"status":201}}]}"#;
+    const FILTERED_CONFLICT: &str = r#"{"errors":true,"items":[{"create":{"status":409,"error":{"type":"version_conflict_engine_exception","reason":"[a]: version conflict, document already exists (current version [1])","index_uuid":"axHGkgSmTaCyo8GpxO6tdw","shard":"0","index":"sdg-events"}}}]}"#;
+    const ONE_429_ONE_201: &str = r#"{"took":3,"errors":true,"items":[{"create":{"_index":"sdg-events","_id":"a","status":429,"error":{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=108, max_coordinating_and_primary_bytes=0]"}}},{"create":{"_index":"sdg-events","_id":"b","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":5,"_primary_term":1,"status":201}}]}"#;
+    const MAPPER_PARSING_400: &str = r#"{"took":1,"errors":true,"items":[{"create":{"_index":"sdg-records","_id":"job-1/0","status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse field [record.age] of type [long] in document with id 'job-1/0'. Preview of field's value: 'old'","caused_by":{"type":"illegal_argument_exception","reason":"For input string: \"old\""}}}}]}"#;
+    const WHOLE_503: &str = r#"{"error":{"root_cause":[{"type":"unavailable_shards_exception","reason":"[sdg-events][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest [[sdg-events][0]] containing [2] requests]"}],"type":"unavailable_shards_exception","reason":"[sdg-events][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest [[sdg-events][0]] containing [2] requests]"},"status":503}"#;
+    const ITEM_503: &str = r#"{"took":60001,"errors":true,"items":[{"create":{"_index":"sdg-events","_id":"a","status":503,"error":{"type":"unavailable_shards_exception","reason":"[sdg-events][0] primary shard is not active"}}}]}"#;
+
+    fn items(outcome: IngestBulkOutcome) -> Vec<IngestItemOutcome> {
+        match outcome {
+            IngestBulkOutcome::Items(items) => items,
+            other => panic!("expected per-item outcomes, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn all_ok_response_marks_every_item_indexed() {
+        let outcome = IngestRetryLogic::classify(200, ALL_OK.as_bytes(), 2);
+        assert_eq!(items(outcome), vec![IngestItemOutcome::Indexed, IngestItemOutcome::Indexed]);
+        assert_eq!(items(IngestRetryLogic::classify(200, FILTERED_OK.as_bytes(), 1)), vec![IngestItemOutcome::Indexed]);
+    }
+
+    #[test]
+    fn handles_partial_error_response_by_retrying_only_429_items() {
+        let outcome = items(IngestRetryLogic::classify(200, ONE_429_ONE_201.as_bytes(), 2));
+        assert!(
+            matches!(&outcome[0], IngestItemOutcome::Retry(reason) if reason.starts_with("es_rejected_execution_exception: rejected execution"))
+        );
+        assert_eq!(outcome[1], IngestItemOutcome::Indexed);
+    }
+
+    #[test]
+    fn version_conflict_on_create_counts_as_already_ingested() {
+        let outcome = items(IngestRetryLogic::classify(200, FILTERED_CONFLICT.as_bytes(), 1));
+        assert_eq!(outcome, vec![IngestItemOutcome::AlreadyIngested]);
+        let outcome = items(IngestRetryLogic::classify(200, CONFLICT_PARSE_AND_CREATED.as_bytes(), 3));
+        assert_eq!(outcome[0], IngestItemOutcome::AlreadyIngested);
+        assert_eq!(outcome[2], IngestItemOutcome::Indexed);
+    }
+
+    #[test]
+    fn mapping_errors_dead_letter_with_type_and_reason() {
+        let outcome = items(IngestRetryLogic::classify(200, MAPPER_PARSING_400.as_bytes(), 1));
+        assert_eq!(
+            outcome,
+            vec![IngestItemOutcome::DeadLetter(
+                "mapper_parsing_exception: failed to parse field [record.age] of type [long] in document with id \
+                 'job-1/0'. Preview of field's value: 'old' (caused by illegal_argument_exception: For input \
+                 string: \"old\")"
+                    .to_owned()
+            )]
+        );
+        let outcome = items(IngestRetryLogic::classify(200, CONFLICT_PARSE_AND_CREATED.as_bytes(), 3));
+        assert!(
+            matches!(&outcome[1], IngestItemOutcome::DeadLetter(reason) if reason.starts_with("document_parsing_exception: [1:6] failed to parse field [n]"))
+        );
+    }
+
+    #[test]
+    fn whole_response_503_retries_everything() {
+        let outcome = IngestRetryLogic::classify(503, WHOLE_503.as_bytes(), 2);
+        assert_eq!(
+            outcome,
+            IngestBulkOutcome::RetryAll {
+                status: Some(503),
+                reason: "unavailable_shards_exception: [sdg-events][0] primary shard is not active Timeout: [1m], \
+                         request: [BulkShardRequest [[sdg-events][0]] containing [2] requests]"
+                    .to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn item_503_is_retried() {
+        let outcome = items(IngestRetryLogic::classify(200, ITEM_503.as_bytes(), 1));
+        assert!(matches!(&outcome[0], IngestItemOutcome::Retry(_)));
+    }
+
+    #[test]
+    fn a_response_that_cannot_be_matched_to_its_items_retries_everything() {
+        assert!(matches!(IngestRetryLogic::classify(200, ALL_OK.as_bytes(), 3), IngestBulkOutcome::RetryAll { .. }));
+        assert!(matches!(
+            IngestRetryLogic::classify(200, b"<html>proxy</html>", 1),
+            IngestBulkOutcome::RetryAll { .. }
+        ));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let mut backoff = IngestBackoff::new(Duration::from_millis(100), Duration::from_secs(30));
+        let ceilings: Vec<Duration> = (0..12)
+            .map(|_| {
+                let ceiling = backoff.ceiling();
+                let delay = backoff.next_delay();
+                assert!(delay >= ceiling / 2 && delay <= ceiling, "{delay:?} outside [{:?}, {ceiling:?}]", ceiling / 2);
+                ceiling
+            })
+            .collect();
+        assert_eq!(ceilings[0], Duration::from_millis(100));
+        assert_eq!(ceilings[1], Duration::from_millis(200));
+        assert_eq!(ceilings[5], Duration::from_millis(3200));
+        assert!(ceilings.windows(2).all(|pair| pair[0] <= pair[1]));
+        assert_eq!(ceilings[11], Duration::from_secs(30));
+        for _ in 0..100 {
+            assert!(backoff.next_delay() <= Duration::from_secs(30));
+        }
+        backoff.reset();
+        assert_eq!(backoff.ceiling(), Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,91 @@
+"""`sdg`: submit a generation job, watch its progress, get its records."""
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from services.cli.client import ApiError, SdgClient
+
+app = typer.Typer(help="Synthetic datasets from a local language model.", no_args_is_help=True)
+err = Console(stderr=True)
+ApiOption = Annotated[str, typer.Option(envvar="SDG_API_URL", help="Base URL of the sdg API.")]
+
+
+def read_json(path: Path, what: str):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise typer.BadParameter(f"cannot read {what} from {path}: {exc}") from None
+
+
+def watch(client: SdgClient, job: dict) -> dict:
+    """Shows a progress bar fed by the job's server-sent events; returns the final job state."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rejected {task.fields[rejected]}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task(f"job {job['job_id'][:8]}", total=job["count"], rejected=0)
+        for name, state in client.follow(job["job_id"]):
+            progress.update(task, completed=state["records_generated"], rejected=state["records_rejected"],
+                            description=f"job {job['job_id'][:8]} {state['status']}")
+            job = state
+            if name in ("completed", "failed"):
+                break
+    return job
+
+
+@app.command()
+def generate(
+    schema: Annotated[Path, typer.Argument(help="JSON Schema file of one record.")],
+    count: Annotated[int, typer.Option("--count", "-n", help="How many records.")] = 10,
+    instructions: Annotated[str, typer.Option(help="What the records should be like.")] = "",
+    examples: Annotated[Path | None, typer.Option(help="JSON file with a list of example records.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for reproducible output.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write records as JSONL here.")] = None,
+    api: ApiOption = "http://127.0.0.1:8000",
+) -> None:
+    """Generate COUNT records matching SCHEMA, show progress, then print or write them."""
+    body = {"schema": read_json(schema, "the schema"), "count": count, "instructions": instructions,
+            "examples": read_json(examples, "examples") if examples else [], "seed": seed}
+    client = SdgClient(api)
+    try:
+        job = client.submit(body)
+        job = watch(client, job)
+        if job["status"] != "completed":
+            err.print(f"[red]job {job['job_id']} {job['status']}: {job.get('reason')}[/red]")
+            raise typer.Exit(1)
+        write_records(client, job["job_id"], out)
+    except ApiError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def write_records(client: SdgClient, job_id: str, out: Path | None) -> None:
+    sink = out.open("w") if out else sys.stdout
+    try:
+        written = 0
+        for item in client.records(job_id):
+            sink.write(json.dumps(item["record"], ensure_ascii=False) + "\n")
+            written += 1
+    finally:
+        if out:
+            sink.close()
+    err.print(f"{written} records" + (f" written to {out}" if out else ""))
+
+
+@app.command()
+def status(job_id: str, api: ApiOption = "http://127.0.0.1:8000") -> None:
+    """Print a job's state as JSON."""
+    try:
+        print(json.dumps(SdgClient(api).job(job_id), indent=2))
+    except ApiError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,95 @@
+"""A small job through the whole pipeline: API → RabbitMQ → worker → rust_ingest/projector → Elasticsearch → API."""
+
+import json
+
+import pytest
+from httpx_sse import aconnect_sse
+from jsonschema import Draft202012Validator
+
+pytestmark = pytest.mark.integration
+
+SCHEMA = {
+    "type": "object",
+    "title": "account",
+    "properties": {
+        "username": {"type": "string", "minLength": 3, "maxLength": 16},
+        "age": {"type": "integer", "minimum": 18, "maximum": 90},
+        "active": {"type": "boolean"},
+    },
+    "required": ["username", "age", "active"],
+    "additionalProperties": False,
+}
+COUNT = 3
+
+
+async def follow(api, job_id: str) -> list[tuple[str, dict]]:
+    seen = []
+    async with aconnect_sse(api, "GET", f"/v1/jobs/{job_id}/events", timeout=300) as source:
+        async for sse in source.aiter_sse():
+            if sse.data:
+                seen.append((sse.event, json.loads(sse.data)))
+            if sse.event in ("completed", "failed"):
+                break
+    return seen
+
+
+@pytest.fixture(scope="module")
+async def finished_job(stack):
+    import httpx
+
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as api:
+        response = await api.post("/v1/jobs", json={"schema": SCHEMA, "count": COUNT, "seed": 11,
+                                                    "instructions": "Accounts of a hiking club."})
+        assert response.status_code == 202, response.text
+        job = response.json()
+        return job, await follow(api, job["job_id"])
+
+
+async def test_the_job_completes_and_the_stream_ends_with_its_final_state(finished_job):
+    job, stream = finished_job
+    assert job["status"] == "submitted"
+    names = [name for name, _ in stream]
+    assert names[0] == "progress" and names[-1] == "completed"
+    final = stream[-1][1]
+    assert final["records_generated"] == COUNT and final["count"] == COUNT
+    assert final["finished_at"] and final["started_at"]
+
+
+async def test_exactly_count_records_are_in_elasticsearch_and_each_matches_the_schema(finished_job, es):
+    job, _ = finished_job
+    await es.indices.refresh(index="sdg-records")
+    found = await es.search(index="sdg-records", query={"term": {"job_id": job["job_id"]}}, size=100)
+    hits = [hit["_source"] for hit in found["hits"]["hits"]]
+    assert len(hits) == COUNT
+    assert sorted(h["index"] for h in hits) == list(range(COUNT))
+    validator = Draft202012Validator(SCHEMA)
+    for hit in hits:
+        validator.validate(hit["record"])
+
+
+async def test_every_event_of_the_job_is_in_the_event_log_once(finished_job, es):
+    job, stream = finished_job
+    await es.indices.refresh(index="sdg-events")
+    found = await es.search(index="sdg-events", query={"term": {"job_id": job["job_id"]}}, size=1000,
+                            sort=[{"sequence": "asc"}])
+    sequences = [hit["_source"]["sequence"] for hit in found["hits"]["hits"]]
+    assert sequences == list(range(1, stream[-1][1]["applied_through"] + 1))
+    types = [hit["_source"]["type"] for hit in found["hits"]["hits"]]
+    assert types[0] == "JobSubmitted" and types[1] == "JobStarted" and types[-1] == "JobCompleted"
+    assert types.count("RecordGenerated") == COUNT
+
+
+async def test_records_are_read_back_through_the_api_page_by_page(finished_job, api):
+    job, _ = finished_job
+    first = (await api.get(f"/v1/jobs/{job['job_id']}/records", params={"size": 2})).json()
+    assert len(first["records"]) == 2 and first["next"]
+    second = (await api.get(f"/v1/jobs/{job['job_id']}/records", params={"size": 2, "after": first["next"]})).json()
+    assert [r["index"] for r in first["records"] + second["records"]] == list(range(COUNT))
+    assert second["next"] is None
+
+
+async def test_the_job_reads_back_completed(finished_job, api):
+    job, _ = finished_job
+    state = (await api.get(f"/v1/jobs/{job['job_id']}")).json()
+    assert state["status"] == "completed" and state["records_generated"] == COUNT
+    assert state["usage"]["completion_tokens"] > 0

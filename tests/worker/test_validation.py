@@ -1,0 +1,53 @@
+from services.worker.constraints import constrained_schema, estimate_max_tokens, schema_hash
+from services.worker.validation import judge
+
+PERSON = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 0, "maximum": 120}},
+    "required": ["name", "age"],
+}
+
+
+def test_a_record_that_matches_its_schema_is_accepted():
+    verdict = judge('{"name": "Ada", "age": 36}', PERSON)
+    assert verdict.valid and verdict.record == {"name": "Ada", "age": 36}
+
+
+def test_truncated_output_is_rejected_as_not_json():
+    verdict = judge('{"name": "Ada", "ag', PERSON)
+    assert not verdict.valid and "not JSON" in verdict.reason
+
+
+def test_a_value_out_of_range_is_rejected_with_its_location():
+    verdict = judge('{"name": "Ada", "age": 300}', PERSON)
+    assert not verdict.valid and "age" in verdict.reason
+
+
+def test_a_missing_required_field_is_rejected():
+    assert not judge('{"name": "Ada"}', PERSON).valid
+
+
+def test_the_constrained_schema_bounds_unbounded_strings_only():
+    schema = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string", "maxLength": 5},
+                                                "c": {"type": "string", "enum": ["x"]}}}
+    tight = constrained_schema(schema, 40)
+    assert tight["properties"]["a"]["maxLength"] == 40
+    assert tight["properties"]["b"]["maxLength"] == 5
+    assert "maxLength" not in tight["properties"]["c"]
+    assert "maxLength" not in schema["properties"]["a"], "the user's schema is left untouched"
+
+
+def test_a_record_valid_under_the_constrained_schema_is_valid_under_the_original():
+    tight = constrained_schema(PERSON, 10)
+    tight.pop("x-guidance")
+    record = '{"name": "Ada", "age": 36}'
+    assert judge(record, tight).valid and judge(record, PERSON).valid
+
+
+def test_token_budget_grows_with_the_schema():
+    small = estimate_max_tokens({"type": "object", "properties": {"a": {"type": "integer"}}}, 40)
+    assert small < estimate_max_tokens(PERSON, 40)
+
+
+def test_schema_hash_ignores_key_order():
+    assert schema_hash({"a": 1, "b": 2}) == schema_hash({"b": 2, "a": 1})
