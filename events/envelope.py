@@ -3,7 +3,9 @@
 import uuid
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from events.upcasting import upcast
 
 # Namespace for deterministic event ids: a worker that redoes a job after a redelivery emits the same ids again,
 # so the create-only event log and record index see duplicates and ignore them.
@@ -35,3 +37,8 @@ class Envelope(BaseModel):
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
     tenant: str = "default"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upcast_old_versions(cls, data):
+        return upcast(data)

@@ -28,19 +28,27 @@ class JobSpec(BaseModel):
 
 
 class JobSubmitted(Envelope):
+    """A user asked for records: the schema, count, instructions, examples and seed of the job."""
+
     routing_key: ClassVar[str] = "job.submitted"
     type: Literal["JobSubmitted"] = "JobSubmitted"
     spec: JobSpec
 
 
 class JobStarted(Envelope):
+    """A worker took the job. Version 2 names the model `model_id` and adds the decoding backend."""
+
     routing_key: ClassVar[str] = "job.started"
     type: Literal["JobStarted"] = "JobStarted"
+    version: int = 2
     worker: str
     model_id: str
+    backend: str
 
 
 class RecordGenerated(Envelope):
+    """One record was generated and validated against the job's schema."""
+
     routing_key: ClassVar[str] = "record.generated"
     type: Literal["RecordGenerated"] = "RecordGenerated"
     record_id: str
@@ -51,6 +59,8 @@ class RecordGenerated(Envelope):
 
 
 class RecordRejected(Envelope):
+    """A generated candidate failed validation; the worker will try that record again (bounded)."""
+
     routing_key: ClassVar[str] = "record.rejected"
     type: Literal["RecordRejected"] = "RecordRejected"
     index: int
@@ -61,6 +71,8 @@ class RecordRejected(Envelope):
 
 
 class JobProgressed(Envelope):
+    """A periodic summary of a job's counts."""
+
     routing_key: ClassVar[str] = "job.progressed"
     type: Literal["JobProgressed"] = "JobProgressed"
     records_generated: int
@@ -68,6 +80,8 @@ class JobProgressed(Envelope):
 
 
 class JobCompleted(Envelope):
+    """The job has all its records; usage sums the whole job."""
+
     routing_key: ClassVar[str] = "job.completed"
     type: Literal["JobCompleted"] = "JobCompleted"
     records_generated: int
@@ -76,6 +90,8 @@ class JobCompleted(Envelope):
 
 
 class JobFailed(Envelope):
+    """The job ended without all its records; `reason` says why."""
+
     routing_key: ClassVar[str] = "job.failed"
     type: Literal["JobFailed"] = "JobFailed"
     reason: str

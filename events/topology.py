@@ -25,7 +25,17 @@ WORKER_JOBS = work_queue("sdg.worker.jobs", "job.submitted")
 PROJECTOR = work_queue("sdg.projector", "#")
 INGEST = work_queue("sdg.ingest", "#")  # consumed by rust_ingest; bound to every event
 
-QUEUES = (WORKER_JOBS, PROJECTOR, INGEST)
+# The replay buffer: every event, in publish order, kept for EVENT_LOG_MAX_AGE whether or not it was consumed.
+EVENT_LOG_MAX_AGE = "7D"
+EVENT_LOG = RabbitQueue(
+    "sdg.event-log",
+    durable=True,
+    queue_type=QueueType.STREAM,
+    routing_key="#",
+    arguments={"x-max-age": EVENT_LOG_MAX_AGE},
+)
+
+QUEUES = (WORKER_JOBS, PROJECTOR, INGEST, EVENT_LOG)
 
 
 async def declare_all(broker) -> None:

@@ -4,6 +4,7 @@ from elasticsearch import AsyncElasticsearch
 from faststream import FastStream
 from faststream.rabbit import Channel, RabbitBroker
 
+from events.dead_letter import dead_letter_middleware
 from events.topology import declare_all
 from services.common.logging import configure
 from services.common.search import ensure_indices, wait_until_searchable
@@ -14,7 +15,8 @@ from services.projector.settings import ProjectorSettings
 def create_app(settings: ProjectorSettings | None = None) -> FastStream:
     settings = settings or ProjectorSettings()
     configure("projector")
-    broker = RabbitBroker(settings.amqp_url, default_channel=Channel(prefetch_count=settings.prefetch))
+    broker = RabbitBroker(settings.amqp_url, middlewares=[dead_letter_middleware("projector")],
+                          default_channel=Channel(prefetch_count=settings.prefetch))
     es = AsyncElasticsearch(settings.es_url)
     register(broker, es)
 

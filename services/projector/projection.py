@@ -26,7 +26,8 @@ def owned_fields(event: Envelope) -> dict[str, Any]:
             return {"count": event.spec.count, "submitted_at": iso(event.occurred_at),
                     "spec": event.spec.model_dump(by_alias=True)}
         case "JobStarted":
-            return {"started_at": iso(event.occurred_at), "worker": event.worker, "model_id": event.model_id}
+            return {"started_at": iso(event.occurred_at), "worker": event.worker, "model_id": event.model_id,
+                    "backend": event.backend}
         case "JobCompleted":
             return {"finished_at": iso(event.occurred_at), "usage": event.usage.model_dump()}
         case "JobFailed":

@@ -6,6 +6,7 @@ from faststream import FastStream
 from faststream.rabbit import Channel, RabbitBroker
 
 from events.bus import EventBus
+from events.dead_letter import dead_letter_middleware
 from events.topology import declare_all
 from services.common.logging import configure
 from services.worker.engine import Engine
@@ -17,7 +18,8 @@ def create_app(settings: WorkerSettings | None = None) -> FastStream:
     settings = settings or WorkerSettings()
     log = configure("worker")
     # One job at a time per process: the model is the bottleneck; scale out with more worker processes.
-    broker = RabbitBroker(settings.amqp_url, default_channel=Channel(prefetch_count=1))
+    broker = RabbitBroker(settings.amqp_url, middlewares=[dead_letter_middleware("worker")],
+                          default_channel=Channel(prefetch_count=1))
     ctx = WorkerContext(settings, EventBus(broker))
     register(broker, ctx)
 

@@ -27,8 +27,7 @@ class WorkerContext:
 
 
 def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
-    @broker.subscriber(WORKER_JOBS, EVENTS, ack_policy=AckPolicy.REJECT_ON_ERROR,
-                       title="sdg.worker.jobs:JobSubmitted")
+    @broker.subscriber(WORKER_JOBS, EVENTS, ack_policy=AckPolicy.REJECT_ON_ERROR, title="sdg.worker.jobs:JobSubmitted")
     async def on_job_submitted(submitted: JobSubmitted) -> None:
         """Generates the job's records with the local model and reports each step as an event."""
         structlog.contextvars.bind_contextvars(job_id=submitted.job_id, event_id=str(submitted.event_id),

@@ -64,7 +64,8 @@ class JobRun:
 
     async def run(self) -> JobCompleted:
         await self.publish(JobStarted(**self.envelope("JobStarted"), worker=self.worker_id,
-                                      model_id=self.engine.settings.model_id))
+                                      model_id=self.engine.settings.model_id,
+                                      backend=self.engine.settings.backend))
         pending = deque(range(self.spec.count))
         batch_number = 0
         while pending:

@@ -46,3 +46,24 @@ def test_record_generated_requires_its_record_and_position():
     with pytest.raises(ValidationError):
         RecordGenerated(event_id=uuid.uuid4(), job_id="j1", sequence=3, correlation_id=uuid.uuid4(),
                         record_id="r", index=-1, record={}, records_generated=1)
+
+
+def test_a_version_1_job_started_is_upcast_to_version_2_when_parsed():
+    v1 = {"type": "JobStarted", "version": 1, "event_id": str(uuid.uuid4()), "job_id": "j1", "sequence": 2,
+          "correlation_id": str(uuid.uuid4()), "worker": "w1", "model": "SmolLM2-135M-Instruct"}
+    event = parse_event(v1)
+    assert event.version == 2
+    assert event.model_id == "SmolLM2-135M-Instruct" and event.backend == "outlines_core"
+
+
+def test_a_current_version_event_is_left_as_it_is():
+    from events import JobStarted
+
+    event = JobStarted(event_id=uuid.uuid4(), job_id="j1", sequence=2, correlation_id=uuid.uuid4(),
+                       worker="w", model_id="m", backend="llguidance")
+    assert parse_event(event.model_dump_json()) == event
+
+
+def test_an_old_version_missing_the_fields_its_upcaster_needs_is_a_validation_error():
+    with pytest.raises(ValidationError, match="cannot upcast JobStarted v1"):
+        parse_event({"type": "JobStarted", "version": 1, "job_id": "x"})

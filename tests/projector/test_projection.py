@@ -14,7 +14,7 @@ def envelope(sequence: int) -> dict:
 def job_events() -> list:
     return [
         JobSubmitted(**envelope(1), spec={"schema": {"type": "object"}, "count": 2}),
-        JobStarted(**envelope(2), worker="w1", model_id="m"),
+        JobStarted(**envelope(2), worker="w1", model_id="m", backend="llguidance"),
         RecordGenerated(**envelope(3), record_id="r0", index=0, record={}, records_generated=1),
         RecordGenerated(**envelope(4), record_id="r1", index=1, record={}, records_generated=2),
         JobCompleted(**envelope(5), records_generated=2, records_rejected=0),
