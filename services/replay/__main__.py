@@ -1,0 +1,5 @@
+import typer
+
+from services.replay.app import main
+
+typer.run(main)
