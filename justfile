@@ -46,3 +46,11 @@ ingest:
     bash infra/ingest.sh install
     bash infra/services.sh stop ingest
     bash infra/services.sh start ingest
+
+# Regenerate the event contract under schemas/ (AsyncAPI document and event JSON Schemas).
+asyncapi:
+    python -m services.api.contracts
+
+# Rebuild the job projection from the event log: just replay [--job ID] [--dry-run] [--source es|stream]
+replay *args:
+    python -m services.replay {{args}}

@@ -9,7 +9,7 @@ from faststream.rabbit import RabbitBroker
 from events.bus import EventBus
 from events.topology import declare_all
 from services.api import errors
-from services.api.routes import jobs, progress, records
+from services.api.routes import docs, jobs, progress, records
 from services.api.settings import ApiSettings
 from services.common.logging import configure
 from services.common.search import ensure_indices, wait_until_searchable
@@ -38,7 +38,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="sdg", version="0.1.0", lifespan=lifespan,
                   description="Synthetic datasets from a local language model, every step an event.")
     errors.install(app)
-    for module in (jobs, records, progress):
+    for module in (jobs, records, progress, docs):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])
