@@ -66,7 +66,7 @@ async def wait_until(what: str, predicate, timeout: float = 30.0):
     deadline = time.monotonic() + timeout
     while True:
         value = await predicate()
-        if value:
+        if value is not None and value is not False:  # 0 is a legitimate answer
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")

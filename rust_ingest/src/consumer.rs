@@ -230,6 +230,7 @@ impl IngestConsumer {
         let graceful = matches!(end, IngestSessionEnd::Shutdown) || broker.consume_channel.status().connected();
         if !graceful {
             flights.tasks.abort_all();
+            let _ = broker.connection.close(200, "sdg-ingest reconnecting".into()).await;
             return;
         }
         if broker.consume_channel.status().connected() {

@@ -48,48 +48,33 @@ impl IngestMetrics {
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let batches = get(&self.batches);
         let latency_sum = get(&self.batch_latency_micros_sum) as f64 / 1_000_000.0;
+        let counters = [
+            ("sdg_ingest_docs_indexed_total", "Documents Elasticsearch created.", get(&self.docs_indexed)),
+            (
+                "sdg_ingest_docs_already_ingested_total",
+                "Documents Elasticsearch already held (409 on create), counted as done.",
+                get(&self.docs_already_ingested),
+            ),
+            ("sdg_ingest_batches_total", "Batches completed (all messages settled).", batches),
+            (
+                "sdg_ingest_retries_total",
+                "Bulk items resent after 429/5xx, plus whole bulk requests resent.",
+                get(&self.retries),
+            ),
+            ("sdg_ingest_dead_lettered_total", "Messages sent to the dead-letter exchange.", get(&self.dead_lettered)),
+            ("sdg_ingest_messages_acked_total", "Messages acknowledged to RabbitMQ.", get(&self.messages_acked)),
+        ];
         let mut text = String::new();
-        counter(
-            &mut text,
-            "sdg_ingest_docs_indexed_total",
-            "Documents Elasticsearch created.",
-            get(&self.docs_indexed),
-        );
-        counter(
-            &mut text,
-            "sdg_ingest_docs_already_ingested_total",
-            "Documents Elasticsearch already held (409 on create), counted as done.",
-            get(&self.docs_already_ingested),
-        );
-        counter(&mut text, "sdg_ingest_batches_total", "Batches completed (all items settled).", batches);
-        text.push_str("# HELP sdg_ingest_batch_latency_seconds Time from a batch closing to all its items settling.\n");
-        text.push_str("# TYPE sdg_ingest_batch_latency_seconds summary\n");
-        text.push_str(&format!("sdg_ingest_batch_latency_seconds_sum {latency_sum}\n"));
-        text.push_str(&format!("sdg_ingest_batch_latency_seconds_count {batches}\n"));
-        counter(
-            &mut text,
-            "sdg_ingest_retries_total",
-            "Bulk items resent after 429/5xx, plus whole bulk requests resent.",
-            get(&self.retries),
-        );
-        counter(
-            &mut text,
-            "sdg_ingest_dead_lettered_total",
-            "Messages published to the dead-letter exchange.",
-            get(&self.dead_lettered),
-        );
-        counter(
-            &mut text,
-            "sdg_ingest_messages_acked_total",
-            "Messages acknowledged to RabbitMQ.",
-            get(&self.messages_acked),
-        );
+        for (name, help, value) in counters {
+            text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
+        }
+        let latency = "sdg_ingest_batch_latency_seconds";
+        text.push_str(&format!(
+            "# HELP {latency} Seconds from a batch's first bulk request until all its messages settle.\n\
+             # TYPE {latency} summary\n{latency}_sum {latency_sum}\n{latency}_count {batches}\n"
+        ));
         text
     }
-}
-
-fn counter(text: &mut String, name: &str, help: &str, value: u64) {
-    text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
 }
 
 /// Binds now (so a taken port fails at startup) and serves from a background task.
