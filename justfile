@@ -1,7 +1,7 @@
 # sdg: synthetic datasets from a local language model. `just --list` shows the recipes.
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-venv := env_var_or_default("SDG_VENV", "/opt/sdg/venv")
+venv := env_var_or_default("SDG_VENV", env_var_or_default("SDG_HOME", "/opt/sdg") + "/venv")
 export PATH := venv + "/bin:" + env_var("PATH")
 export HF_HUB_OFFLINE := "1"
 

@@ -6,6 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ALL=(projector ingest worker api)
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
+export SDG_WORKER_MODEL_DIR="${SDG_WORKER_MODEL_DIR:-$SDG_MODEL_DIR/SmolLM2-135M-Instruct}"
 API_PORT="${SDG_API_PORT:-8000}"
 INGEST_METRICS="${SDG_INGEST_METRICS_ADDR:-127.0.0.1:9464}"
 
