@@ -15,6 +15,27 @@ class Usage(BaseModel):
     latency_ms: float = 0.0
 
 
+class Provenance(BaseModel):
+    """Everything needed to regenerate a record byte for byte (see services/worker/reproduce.py)."""
+
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
+
+    model_id: str
+    weights_sha256: str
+    tokenizer_sha256: str
+    backend: str
+    schema_hash: str
+    prompt_template: str = Field(description="Hash of the prompt template's text and code.")
+    prompt_sha256: str
+    example_ids: list[str] = Field(default_factory=list)
+    seed: int = Field(description="Sampling seed of the batch this record was decoded in.")
+    batch: list[int] = Field(description="Record indices decoded together, in order.")
+    position: int = Field(description="This record's place in `batch`.")
+    max_new_tokens: int
+    temperature: float
+    versions: dict[str, str] = Field(default_factory=dict)
+
+
 class JobSpec(BaseModel):
     """What the user asked for."""
 
@@ -56,6 +77,7 @@ class RecordGenerated(Envelope):
     record: dict[str, Any]
     records_generated: int = Field(description="Records this job has generated so far, this one included.")
     usage: Usage = Usage()
+    provenance: Provenance | None = None
 
 
 class RecordRejected(Envelope):
@@ -68,6 +90,7 @@ class RecordRejected(Envelope):
     reason: str
     raw: str = ""
     records_rejected: int = Field(description="Rejections in this job so far, this one included.")
+    duplicate_of: str | None = Field(None, description="For a duplicate: the id of the record it repeats.")
 
 
 class JobProgressed(Envelope):

@@ -7,6 +7,11 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.validators import validator_for
 
+from pydantic import ValidationError
+
+from services.worker.constraints import unsupported_feature
+from services.worker.samplers import samplers_of
+
 
 def unprocessable(message: str) -> HTTPException:
     return HTTPException(status_code=422, detail=message)
@@ -21,6 +26,13 @@ def check_job_schema(schema: dict[str, Any], examples: list[dict[str, Any]]) -> 
         raise unprocessable(f"schema is not a valid JSON Schema: {exc.message} (at {where})") from None
     if schema.get("type") != "object":
         raise unprocessable('records are JSON objects: the schema needs "type": "object" at its root')
+    try:
+        samplers_of(schema)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise unprocessable(f"invalid x-sdg-sampler: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    if (feature := unsupported_feature(schema)) is not None:
+        raise unprocessable(f"the generation engine cannot handle this schema: {feature}")
     validator = cls(schema, format_checker=FormatChecker())
     for i, example in enumerate(examples):
         if (error := best_match(validator.iter_errors(example))) is not None:

@@ -10,6 +10,18 @@ from typing import Any
 
 SCALAR_TOKENS = {"integer": 6, "number": 8, "boolean": 2, "null": 2}
 
+# llguidance compile options (read from the schema's "x-guidance" key): compact JSON rather than free whitespace;
+# oneOf approximated by anyOf and unimplemented keywords (unknown formats, `dependencies`) ignored by the decoder.
+# Both only loosen the constraint: every record is validated against the full schema afterwards, and a record
+# that breaks what the decoder ignored is rejected and regenerated.
+GUIDANCE_OPTIONS = {
+    "whitespace_flexible": False,
+    "item_separator": ", ",
+    "key_separator": ": ",
+    "coerce_one_of": True,
+    "lenient": True,
+}
+
 
 def schema_hash(schema: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
@@ -17,9 +29,20 @@ def schema_hash(schema: dict[str, Any]) -> str:
 
 def constrained_schema(schema: dict[str, Any], max_string_length: int) -> dict[str, Any]:
     tightened = _bound_strings(copy.deepcopy(schema), max_string_length)
-    # llguidance reads its options from this key: compact JSON instead of free whitespace between tokens.
-    tightened["x-guidance"] = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
+    tightened["x-guidance"] = GUIDANCE_OPTIONS | schema.get("x-guidance", {})
     return tightened
+
+
+def unsupported_feature(schema: dict[str, Any], max_string_length: int = 48) -> str | None:
+    """Why the llguidance engine cannot compile this schema (e.g. a regex with look-around), or None if it can."""
+    import llguidance
+
+    try:
+        grammar = llguidance.LLMatcher.grammar_from_json_schema(constrained_schema(schema, max_string_length))
+    except ValueError as exc:
+        return str(exc)
+    message = llguidance.LLMatcher.validate_grammar(grammar)
+    return message.split("\n  while processing")[0].strip() or None
 
 
 def _bound_strings(node: Any, limit: int) -> Any:

@@ -1,14 +1,49 @@
 """The local model under Outlines constrained decoding: loaded once per process, one compiled generator per schema."""
 
+import hashlib
 import json
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from services.worker.constraints import constrained_schema, estimate_max_tokens, schema_hash
 from services.worker.settings import WorkerSettings
+
+
+LIBRARIES = ("torch", "transformers", "outlines", "outlines_core", "llguidance")
+
+
+def sha256_of_files(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 22):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """What a record's provenance says about the model that wrote it."""
+
+    model_id: str
+    weights_sha256: str
+    tokenizer_sha256: str
+    versions: dict[str, str]
+
+    @classmethod
+    def of(cls, model_id: str, model_dir: str) -> "ModelIdentity":
+        folder = Path(model_dir)
+        return cls(
+            model_id=model_id,
+            weights_sha256=sha256_of_files(list(folder.glob("*.safetensors")) or list(folder.glob("*.gguf"))),
+            tokenizer_sha256=sha256_of_files(list(folder.glob("tokenizer*.json"))),
+            versions={name: version(name) for name in LIBRARIES},
+        )
 
 
 @dataclass(frozen=True)
@@ -34,6 +69,7 @@ class Engine:
         hf_model = AutoModelForCausalLM.from_pretrained(settings.model_dir, dtype=getattr(torch, settings.dtype))
         hf_model.eval()
         self.model = outlines.from_transformers(hf_model, self.tokenizer)
+        self.identity = ModelIdentity.of(settings.model_id, settings.model_dir)
         self._generators: OrderedDict[str, Any] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()  # one generation at a time: torch's RNG and threads are process-wide

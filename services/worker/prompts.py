@@ -1,5 +1,7 @@
 """Prompts for record generation: the user's instructions and examples, plus per-record variation."""
 
+import hashlib
+import inspect
 import json
 from typing import Any
 
@@ -14,7 +16,7 @@ def describe_fields(schema: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def record_prompt(spec: JobSpec, index: int) -> str:
+def record_prompt(spec: JobSpec, index: int, fixed: dict[str, Any] | None = None) -> str:
     parts = []
     if title := spec.schema_.get("title"):
         parts.append(f"Create one {title} record.")
@@ -26,5 +28,17 @@ def record_prompt(spec: JobSpec, index: int) -> str:
         parts.append("Fields:\n" + fields)
     for example in spec.examples[:3]:
         parts.append("Example: " + json.dumps(example, ensure_ascii=False))
+    if fixed:
+        parts.append("These fields are already set; write the others to fit them: "
+                     + json.dumps(fixed, ensure_ascii=False))
     parts.append(f"This is record {index + 1} of {spec.count}; make it different from the others.")
     return "\n\n".join(parts)
+
+
+def example_id(example: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(example, sort_keys=True).encode()).hexdigest()[:12]
+
+
+# Changes whenever the system prompt or the code that builds prompts changes: part of each record's provenance.
+TEMPLATE_ID = hashlib.sha256((SYSTEM + inspect.getsource(record_prompt) + inspect.getsource(describe_fields))
+                             .encode()).hexdigest()[:16]

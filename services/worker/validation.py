@@ -20,10 +20,15 @@ class Verdict:
 
 
 def judge(raw: str, schema: dict[str, Any]) -> Verdict:
+    """Parses model output and checks it against the schema."""
     try:
         record = json.loads(raw)
     except json.JSONDecodeError as exc:
         return Verdict(None, f"not JSON (truncated?): {exc.msg} at char {exc.pos}")
+    return check(record, schema)
+
+
+def check(record: Any, schema: dict[str, Any]) -> Verdict:
     validator = validator_for(schema, default=Draft202012Validator)(schema, format_checker=FormatChecker())
     error = best_match(validator.iter_errors(record))
     if error is not None:

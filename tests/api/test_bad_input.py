@@ -57,3 +57,18 @@ async def test_a_cursor_the_api_did_not_issue_is_a_400(api):
     response = await api.get(f"/v1/jobs/{created.json()['job_id']}/records", params={"after": "%%%"})
     assert response.status_code == 400
     assert "cursor" in response.json()["detail"]
+
+
+async def test_a_schema_the_engine_cannot_handle_is_refused_naming_the_feature(api):
+    body = GOOD | {"schema": {"type": "object", "properties": {"m": {"type": "string", "pattern": "^((?!x).)*$"}}}}
+    response = await api.post("/v1/jobs", json=body)
+    assert response.status_code == 422
+    assert "cannot handle" in response.json()["detail"] and "look-around" in response.json()["detail"]
+
+
+async def test_a_malformed_sampler_is_refused_with_what_is_wrong(api):
+    schema = {"type": "object", "properties": {"age": {"type": "integer",
+                                                       "x-sdg-sampler": {"kind": "integer", "min": "old"}}}}
+    response = await api.post("/v1/jobs", json=GOOD | {"schema": schema})
+    assert response.status_code == 422
+    assert "x-sdg-sampler" in response.json()["detail"]

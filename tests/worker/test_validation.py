@@ -51,3 +51,20 @@ def test_token_budget_grows_with_the_schema():
 
 def test_schema_hash_ignores_key_order():
     assert schema_hash({"a": 1, "b": 2}) == schema_hash({"b": 2, "a": 1})
+
+
+def test_a_schema_with_a_look_around_pattern_is_reported_as_unsupported():
+    from services.worker.constraints import unsupported_feature
+
+    schema = {"type": "object", "properties": {"mode": {"type": "string", "pattern": "^((?!mode).)*$"}}}
+    reason = unsupported_feature(schema)
+    assert reason and "look-around" in reason
+
+
+def test_one_of_and_unknown_formats_compile_leniently():
+    from services.worker.constraints import unsupported_feature
+
+    schema = {"type": "object", "properties": {
+        "a": {"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 3}]},
+        "b": {"type": "string", "format": "color-hex"}}}
+    assert unsupported_feature(schema) is None
