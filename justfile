@@ -54,3 +54,7 @@ asyncapi:
 # Rebuild the job projection from the event log: just replay [--job ID] [--dry-run] [--source es|stream]
 replay *args:
     python -m services.replay {{args}}
+
+# Replay throughput on the running stack: N synthetic events through the pipeline, then timed replays.
+bench-replay *args:
+    python tests/benchmarks/bench_replay.py {{args}}

@@ -9,7 +9,7 @@ from elasticsearch.helpers import async_bulk
 from events import Envelope
 from services.common.search import JOBS_INDEX, IndexSpec
 from services.projector.projection import apply
-from services.projector.store import project
+from services.projector.store import project_all
 
 
 async def fold_all(events: AsyncIterator[Envelope]) -> tuple[dict[str, dict[str, Any]], int]:
@@ -50,10 +50,11 @@ async def swap_alias(es: AsyncElasticsearch, old: str, new: str, spec: IndexSpec
 
 
 async def catch_up(es: AsyncElasticsearch, events: AsyncIterator[Envelope]) -> int:
-    """Re-applies events that the live projector may have written to the old index while the new one was built.
-    Applying an event twice changes nothing, so overlap is harmless."""
-    applied = 0
+    """Re-applies events that the live projector may have written to the old index while the new one was built,
+    one read-modify-write per job. Applying an event twice changes nothing, so overlap is harmless."""
+    by_job: dict[str, list[Envelope]] = {}
     async for event in events:
-        await project(es, event)
-        applied += 1
-    return applied
+        by_job.setdefault(event.job_id, []).append(event)
+    for job_id, job_events in by_job.items():
+        await project_all(es, job_id, job_events)
+    return sum(len(e) for e in by_job.values())
