@@ -4,6 +4,8 @@ from events.envelope import Envelope, new_correlation_id, stable_event_id
 from events.models import (
     EVENT_TYPES,
     AnyEvent,
+    JobCancelled,
+    JobCancelRequested,
     JobCompleted,
     JobFailed,
     JobProgressed,
@@ -18,6 +20,8 @@ __all__ = [
     "EVENT_TYPES",
     "AnyEvent",
     "Envelope",
+    "JobCancelled",
+    "JobCancelRequested",
     "JobCompleted",
     "JobFailed",
     "JobProgressed",

@@ -122,14 +122,35 @@ class JobFailed(Envelope):
     records_rejected: int = 0
 
 
+class JobCancelRequested(Envelope):
+    """A user asked to stop the job. Sent from outside the job's single writer, so it has no place in the job's
+    sequence (sequence 0); the worker that holds the job answers with JobCancelled."""
+
+    routing_key: ClassVar[str] = "job.cancel_requested"
+    type: Literal["JobCancelRequested"] = "JobCancelRequested"
+    sequence: int = Field(0, ge=0, le=0, description="Always 0: not part of the job's sequence.")
+    reason: str = ""
+
+
+class JobCancelled(Envelope):
+    """The worker stopped the job on request; the records generated before it stopped stay."""
+
+    routing_key: ClassVar[str] = "job.cancelled"
+    type: Literal["JobCancelled"] = "JobCancelled"
+    records_generated: int = 0
+    records_rejected: int = 0
+
+
 AnyEvent = Annotated[
-    JobSubmitted | JobStarted | RecordGenerated | RecordRejected | JobProgressed | JobCompleted | JobFailed,
+    JobSubmitted | JobStarted | RecordGenerated | RecordRejected | JobProgressed | JobCompleted | JobFailed
+    | JobCancelRequested | JobCancelled,
     Field(discriminator="type"),
 ]
 EVENT_TYPES: tuple[type[Envelope], ...] = (
     JobSubmitted, JobStarted, RecordGenerated, RecordRejected, JobProgressed, JobCompleted, JobFailed,
+    JobCancelRequested, JobCancelled,
 )
-TERMINAL_TYPES = frozenset({"JobCompleted", "JobFailed"})
+TERMINAL_TYPES = frozenset({"JobCompleted", "JobFailed", "JobCancelled"})
 _any_event = TypeAdapter(AnyEvent)
 
 

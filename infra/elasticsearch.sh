@@ -37,6 +37,11 @@ health() { curl -fs "$URL/_cluster/health?wait_for_status=yellow&timeout=1s" >/d
 start() {
   install
   if health; then log "elasticsearch already running"; return 0; fi
+  if [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+    log "elasticsearch is starting (pid $(cat "$PIDFILE")); waiting for it"
+    wait_for elasticsearch 120 health
+    return 0
+  fi
   log "starting elasticsearch $ES_VERSION (heap $ES_HEAP)"
   touch "$PIDFILE"; chown "$ES_USER:" "$PIDFILE"
   runuser -u "$ES_USER" -- env ES_JAVA_HOME="$ES_JAVA_HOME" ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \

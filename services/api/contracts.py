@@ -30,7 +30,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
 def asyncapi_document() -> dict[str, Any]:
     """Builds the document from the real handler and publisher declarations, on a broker that never connects."""
     broker = RabbitBroker("amqp://guest:guest@localhost:5672/")
-    register_worker(broker, WorkerContext(WorkerSettings(), EventBus(broker)))
+    register_worker(broker, WorkerContext(WorkerSettings(worker_id="{worker_id}"), EventBus(broker)))
     register_projector(broker, AsyncElasticsearch("http://localhost:9200"))
     spec = AsyncAPI(broker, title="sdg events", version="1",
                     description="Every state change of a generation job, on the sdg.events topic exchange.")

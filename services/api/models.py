@@ -19,6 +19,12 @@ class JobCreate(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Same seed and spec give the same records.")
 
 
+class JobCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("", max_length=500)
+
+
 class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -40,6 +46,7 @@ class JobPublic(BaseModel):
     model_id: str | None = None
     seed: int | None = None
     usage: Usage | None = None
+    cancel_requested_at: datetime | None = None
     applied_through: int = Field(0, description="Every event of the job up to this sequence is reflected here.")
 
     @classmethod
@@ -49,7 +56,7 @@ class JobPublic(BaseModel):
 
     @property
     def finished(self) -> bool:
-        return self.status in ("completed", "failed")
+        return self.status in ("completed", "failed", "cancelled")
 
 
 class RecordPublic(BaseModel):

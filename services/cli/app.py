@@ -33,7 +33,7 @@ def watch(client: SdgClient, job: dict) -> dict:
             progress.update(task, completed=state["records_generated"], rejected=state["records_rejected"],
                             description=f"job {job['job_id'][:8]} {state['status']}")
             job = state
-            if name in ("completed", "failed"):
+            if name in ("completed", "failed", "cancelled"):
                 break
     return job
 

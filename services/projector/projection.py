@@ -8,10 +8,10 @@ from typing import Any
 
 from events import Envelope
 
-STATUS_RANK = {"submitted": 0, "running": 1, "completed": 2, "failed": 2}
+STATUS_RANK = {"submitted": 0, "running": 1, "completed": 2, "failed": 2, "cancelled": 2}
 STATUS_OF = {"JobSubmitted": "submitted", "JobStarted": "running", "RecordGenerated": "running",
              "RecordRejected": "running", "JobProgressed": "running", "JobCompleted": "completed",
-             "JobFailed": "failed"}
+             "JobFailed": "failed", "JobCancelled": "cancelled"}
 COUNTERS = ("records_generated", "records_rejected")
 
 
@@ -32,6 +32,10 @@ def owned_fields(event: Envelope) -> dict[str, Any]:
             return {"finished_at": iso(event.occurred_at), "usage": event.usage.model_dump()}
         case "JobFailed":
             return {"finished_at": iso(event.occurred_at), "reason": event.reason}
+        case "JobCancelled":
+            return {"finished_at": iso(event.occurred_at)}
+        case "JobCancelRequested":
+            return {"cancel_requested_at": iso(event.occurred_at), "cancel_reason": event.reason}
     return {}
 
 
@@ -44,13 +48,20 @@ def apply(doc: dict[str, Any] | None, event: Envelope) -> dict[str, Any]:
     doc.setdefault("correlation_id", str(event.correlation_id))
     for counter in COUNTERS:
         doc[counter] = max(doc.get(counter, 0), getattr(event, counter, 0))
-    status = STATUS_OF[event.type]
-    if STATUS_RANK[status] > STATUS_RANK.get(doc.get("status", "submitted"), 0) or "status" not in doc:
-        doc["status"] = status
+    if event.sequence == 0:  # unsequenced requests from outside the job's writer
+        return doc
+    apply_status(doc, STATUS_OF[event.type], event.sequence)
     if event.sequence > doc.get("last_sequence", 0):
         doc["last_sequence"] = event.sequence
         doc["updated_at"] = iso(event.occurred_at)
     return advance_position(doc, event.sequence)
+
+
+def apply_status(doc: dict[str, Any], status: str, sequence: int) -> None:
+    """The highest-ranked status wins; between equal ranks, the later event. Either way order does not matter."""
+    current = (STATUS_RANK.get(doc.get("status", ""), -1), doc.get("status_sequence", 0))
+    if (STATUS_RANK[status], sequence) > current:
+        doc["status"], doc["status_sequence"] = status, sequence
 
 
 def advance_position(doc: dict[str, Any], sequence: int) -> dict[str, Any]:

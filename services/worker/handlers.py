@@ -5,9 +5,9 @@ import socket
 
 import structlog
 from faststream import AckPolicy
-from faststream.rabbit import RabbitBroker
+from faststream.rabbit import RabbitBroker, RabbitQueue
 
-from events import JobFailed, JobSubmitted, stable_event_id
+from events import JobCancelRequested, JobFailed, JobSubmitted
 from events.bus import EventBus
 from events.topology import EVENTS, WORKER_JOBS
 from services.worker.engine import Engine
@@ -23,7 +23,14 @@ class WorkerContext:
     def __init__(self, settings: WorkerSettings, bus: EventBus) -> None:
         self.settings, self.bus = settings, bus
         self.engine: Engine | None = None
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
+        self.worker_id = settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
+        # Jobs a cancel was requested for. Every worker hears every request (a private queue each), so a job that
+        # is still queued is cancelled by whichever worker later takes it.
+        self.cancel_requested: set[str] = set()
+
+    def cancel_queue(self) -> RabbitQueue:
+        return RabbitQueue(f"sdg.worker.cancel.{self.worker_id}", exclusive=True, auto_delete=True,
+                           routing_key=JobCancelRequested.routing_key)
 
 
 def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
@@ -33,11 +40,12 @@ def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
         structlog.contextvars.bind_contextvars(job_id=submitted.job_id, event_id=str(submitted.event_id),
                                                correlation_id=str(submitted.correlation_id))
         assert ctx.engine is not None, "engine is loaded before the broker starts"
-        run = JobRun(submitted, ctx.engine, ctx.bus.publish, ctx.worker_id,
-                     ctx.settings.batch_size, ctx.settings.max_attempts_per_record)
+        run = JobRun(submitted, ctx.engine, ctx.bus.publish, ctx.worker_id, ctx.settings.batch_size,
+                     ctx.settings.max_attempts_per_record, lambda: submitted.job_id in ctx.cancel_requested)
         try:
-            completed = await run.run()
-            log.info("job completed", records=completed.records_generated, rejected=completed.records_rejected)
+            final = await run.run()
+            log.info("job finished", status=final.type, records=final.records_generated,
+                     rejected=final.records_rejected)
         except Exception as exc:  # noqa: BLE001 - any generation failure ends the job with its reason
             log.exception("job failed")
             await ctx.bus.publish(JobFailed(
@@ -45,3 +53,9 @@ def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
                 records_generated=run.generated, records_rejected=run.rejected))
         finally:
             structlog.contextvars.unbind_contextvars("job_id", "event_id", "correlation_id")
+
+    @broker.subscriber(ctx.cancel_queue(), EVENTS, title="sdg.worker.cancel:JobCancelRequested")
+    async def on_job_cancel_requested(request: JobCancelRequested) -> None:
+        """Marks the job cancelled for this worker; the worker running it stops before its next batch."""
+        ctx.cancel_requested.add(request.job_id)
+        log.info("cancel requested", job_id=request.job_id)

@@ -10,7 +10,16 @@ from typing import Any
 
 import structlog
 
-from events import Envelope, JobCompleted, JobStarted, JobSubmitted, RecordGenerated, RecordRejected, stable_event_id
+from events import (
+    Envelope,
+    JobCancelled,
+    JobCompleted,
+    JobStarted,
+    JobSubmitted,
+    RecordGenerated,
+    RecordRejected,
+    stable_event_id,
+)
 from events.models import JobSpec, Provenance, Usage
 from services.worker.constraints import schema_hash
 from services.worker.dedup import Deduplicator
@@ -83,7 +92,8 @@ class JobRun:
     """Generates `count` valid, distinct records for one JobSubmitted and publishes each step as an event."""
 
     def __init__(self, submitted: JobSubmitted, engine: Engine, publish: Callable[[Envelope], Awaitable[None]],
-                 worker_id: str, batch_size: int, max_attempts: int) -> None:
+                 worker_id: str, batch_size: int, max_attempts: int,
+                 cancelled: Callable[[], bool] = lambda: False) -> None:
         self.submitted, self.spec = submitted, submitted.spec
         self.plan = Plan(submitted.spec, engine)
         self.engine, self.publish = engine, publish
@@ -93,6 +103,7 @@ class JobRun:
         self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "latency_ms": 0.0}
         self.attempts: dict[int, int] = {}
         self.dedup = Deduplicator()
+        self.cancelled = cancelled
 
     def envelope(self, type_: str, key: str | int = "") -> dict[str, Any]:
         self.sequence += 1
@@ -100,23 +111,30 @@ class JobRun:
         return {"event_id": stable_event_id(s.job_id, type_, key), "job_id": s.job_id, "sequence": self.sequence,
                 "correlation_id": s.correlation_id, "causation_id": s.event_id, "tenant": s.tenant}
 
-    async def run(self) -> JobCompleted:
+    async def run(self) -> JobCompleted | JobCancelled:
+        """Checks for a cancel request before each batch, so a cancel takes effect within one batch."""
         settings = self.engine.settings
         await self.publish(JobStarted(**self.envelope("JobStarted"), worker=self.worker_id,
                                       model_id=settings.model_id, backend=settings.backend))
         pending = deque(range(self.spec.count))
         batch_number = 0
         while pending:
+            if self.cancelled():
+                return await self.finish(JobCancelled)
             indices = [pending.popleft() for _ in range(min(self.batch_size, len(pending)))]
             candidates = await self.generate(indices, batch_number)
             batch_number += 1
             for candidate in candidates:
                 if not await self.accept(candidate):
                     pending.append(candidate.index)
-        completed = JobCompleted(**self.envelope("JobCompleted"), records_generated=self.generated,
-                                 records_rejected=self.rejected, usage=Usage(**self.usage))
-        await self.publish(completed)
-        return completed
+        return await self.finish(JobCompleted)
+
+    async def finish(self, kind: type[JobCompleted] | type[JobCancelled]) -> JobCompleted | JobCancelled:
+        extra = {"usage": Usage(**self.usage)} if kind is JobCompleted else {}
+        final = kind(**self.envelope(kind.__name__), records_generated=self.generated,
+                     records_rejected=self.rejected, **extra)
+        await self.publish(final)
+        return final
 
     async def generate(self, indices: list[int], batch_number: int) -> list[Candidate]:
         seed = batch_seed(self.spec.seed, batch_number)

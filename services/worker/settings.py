@@ -17,3 +17,4 @@ class WorkerSettings(BaseSettings):
     max_attempts_per_record: int = 5
     default_max_string_length: int = 48
     threads: int = 0  # 0: torch's default
+    worker_id: str = ""  # empty: hostname-pid

@@ -60,3 +60,26 @@ def test_a_late_submitted_event_does_not_move_a_finished_job_back():
     events = job_events()
     doc = fold(events[1:] + events[:1])
     assert doc["status"] == "completed" and doc["submitted_at"]
+
+
+def test_a_cancel_request_is_recorded_without_moving_the_position():
+    from events import JobCancelRequested
+
+    events = job_events()[:2]
+    request = JobCancelRequested(event_id=uuid.uuid4(), job_id="j1", correlation_id=CORRELATION, reason="enough")
+    doc = fold(events + [request])
+    assert doc["cancel_requested_at"] and doc["cancel_reason"] == "enough"
+    assert doc["applied_through"] == 2 and doc["status"] == "running"
+
+
+def test_a_cancelled_job_projects_as_cancelled_in_any_order():
+    from events import JobCancelled, JobCancelRequested
+
+    events = job_events()[:3] + [
+        JobCancelRequested(event_id=uuid.uuid4(), job_id="j1", correlation_id=CORRELATION),
+        JobCancelled(**envelope(4), records_generated=1),
+    ]
+    expected = fold(events)
+    assert expected["status"] == "cancelled" and expected["records_generated"] == 1
+    for order in itertools.permutations(events):
+        assert fold(order) == expected

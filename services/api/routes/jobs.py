@@ -3,12 +3,12 @@
 import secrets
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 
-from events import JobSubmitted, new_correlation_id
+from events import JobCancelRequested, JobSubmitted, new_correlation_id
 from events.models import JobSpec
 from services.api.deps import BusDep, JobDep, SearchDep
-from services.api.models import JobCreate, JobPublic
+from services.api.models import JobCancel, JobCreate, JobPublic
 from services.api.schema_check import check_job_schema
 from services.projector.store import project
 
@@ -39,3 +39,14 @@ async def create_job(body: JobCreate, bus: BusDep, es: SearchDep) -> JobPublic:
 @router.get("/{job_id}", response_model=JobPublic)
 async def get_job(job: JobDep) -> JobPublic:
     return job
+
+
+@router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic)
+async def cancel_job(job: JobDep, bus: BusDep, es: SearchDep, body: JobCancel | None = None) -> JobPublic:
+    """Ask the job to stop. The worker stops before its next batch; records already generated stay."""
+    if job.finished:
+        raise HTTPException(status_code=409, detail=f"job {job.job_id} is already {job.status}; nothing to cancel")
+    event = JobCancelRequested(event_id=uuid.uuid4(), job_id=job.job_id, correlation_id=new_correlation_id(),
+                               reason=body.reason if body else "")
+    await bus.publish(event)
+    return JobPublic.from_projection(await project(es, event))

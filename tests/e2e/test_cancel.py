@@ -1,0 +1,49 @@
+"""Cancelling a running job: the worker stops before its next batch and the stream ends with `cancelled`."""
+
+import asyncio
+import json
+
+import pytest
+from httpx_sse import aconnect_sse
+
+pytestmark = pytest.mark.integration
+
+SCHEMA = {"type": "object", "properties": {"word": {"type": "string", "maxLength": 12}}, "required": ["word"]}
+
+
+async def test_a_running_job_cancelled_stops_early_and_ends_cancelled(api):
+    created = await api.post("/v1/jobs", json={"schema": SCHEMA, "count": 200, "seed": 3})
+    assert created.status_code == 202, created.text
+    job = created.json()
+    final = None
+    async with aconnect_sse(api, "GET", f"/v1/jobs/{job['job_id']}/events", timeout=300) as source:
+        async for sse in source.aiter_sse():
+            if not sse.data:
+                continue
+            state = json.loads(sse.data)
+            if sse.event == "progress" and state["records_generated"] >= 1 and not state.get("cancel_requested_at"):
+                response = await api.post(f"/v1/jobs/{job['job_id']}/cancel", json={"reason": "test"})
+                assert response.status_code == 202 and response.json()["cancel_requested_at"]
+            if sse.event in ("completed", "failed", "cancelled"):
+                final = (sse.event, state)
+                break
+    assert final[0] == "cancelled"
+    assert 1 <= final[1]["records_generated"] < 200
+
+
+async def test_cancelling_a_finished_job_is_a_409_that_says_so(api):
+    created = await api.post("/v1/jobs", json={"schema": SCHEMA, "count": 1, "seed": 4})
+    assert created.status_code == 202, created.text
+    job = created.json()
+    for _ in range(600):
+        state = (await api.get(f"/v1/jobs/{job['job_id']}")).json()
+        if state["status"] == "completed":
+            break
+        await asyncio.sleep(0.5)
+    response = await api.post(f"/v1/jobs/{job['job_id']}/cancel")
+    assert response.status_code == 409 and "already completed" in response.json()["detail"]
+
+
+async def test_cancelling_an_unknown_job_is_a_404(api):
+    response = await api.post("/v1/jobs/no-such-job/cancel")
+    assert response.status_code == 404
