@@ -28,7 +28,7 @@ def schema_hash(schema: dict[str, Any]) -> str:
 
 
 def constrained_schema(schema: dict[str, Any], max_string_length: int) -> dict[str, Any]:
-    tightened = _bound_strings(copy.deepcopy(schema), max_string_length)
+    tightened = _close_objects(_bound_strings(copy.deepcopy(schema), max_string_length))
     tightened["x-guidance"] = GUIDANCE_OPTIONS | schema.get("x-guidance", {})
     return tightened
 
@@ -55,6 +55,27 @@ def _bound_strings(node: Any, limit: int) -> Any:
             node[key] = _bound_strings(value, limit)
     if node.get("type") == "string" and not ({"enum", "const", "maxLength", "format", "pattern"} & node.keys()):
         node["maxLength"] = max(limit, node.get("minLength", 0))
+    return node
+
+
+COMBINATORS = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else")
+
+
+def _close_objects(node: Any) -> Any:
+    """Objects that leave extra properties open get `additionalProperties: false`: otherwise the decoder lets the
+    model invent keys until it runs out of tokens. Not inside allOf/anyOf/oneOf, where branches combine."""
+    if isinstance(node, list):
+        return [_close_objects(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    for key, value in node.items():
+        if key in ("properties", "$defs", "definitions", "patternProperties"):
+            node[key] = {k: _close_objects(v) for k, v in value.items()} if isinstance(value, dict) else value
+        elif key in ("items", "additionalItems", "prefixItems"):
+            node[key] = _close_objects(value)
+    if "properties" in node and not ({"additionalProperties", "patternProperties", "unevaluatedProperties"}
+                                     | set(COMBINATORS)) & node.keys():
+        node["additionalProperties"] = False
     return node
 
 

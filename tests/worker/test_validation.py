@@ -68,3 +68,15 @@ def test_one_of_and_unknown_formats_compile_leniently():
         "a": {"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 3}]},
         "b": {"type": "string", "format": "color-hex"}}}
     assert unsupported_feature(schema) is None
+
+
+def test_the_constrained_schema_closes_open_objects_but_not_combined_branches():
+    schema = {"type": "object", "properties": {
+        "inner": {"type": "object", "properties": {"x": {"type": "integer"}}},
+        "mixed": {"allOf": [{"properties": {"a": {"type": "integer"}}}, {"properties": {"b": {"type": "integer"}}}]},
+        "free": {"type": "object", "properties": {"y": {"type": "integer"}}, "additionalProperties": True}}}
+    tight = constrained_schema(schema, 10)
+    assert tight["additionalProperties"] is False
+    assert tight["properties"]["inner"]["additionalProperties"] is False
+    assert "additionalProperties" not in tight["properties"]["mixed"]["allOf"][0]
+    assert tight["properties"]["free"]["additionalProperties"] is True

@@ -4,6 +4,8 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+from elasticsearch import ConnectionError as SearchConnectionError
+from elasticsearch import TransportError
 from fastapi import APIRouter
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
@@ -31,10 +33,23 @@ async def follow_job(job: JobDep, es: SearchDep, settings: SettingsDep) -> Async
             yield ServerSentEvent(event=job.status, id=str(job.applied_through), data=job.model_dump(mode="json"))
             return
         await asyncio.sleep(settings.progress_poll_s)
-        job = await job_or_404(es, job.job_id)
+        job = await latest(es, job)
+
+
+async def latest(es, job: JobPublic) -> JobPublic:
+    """The job's current state; while Elasticsearch is unreachable, the last one seen (the stream stays open)."""
+    try:
+        return await job_or_404(es, job.job_id)
+    except (SearchConnectionError, TransportError):
+        return job
 
 
 async def wait_for_records(es, job: JobPublic, timeout_s: float, poll_s: float) -> None:
     deadline = time.monotonic() + timeout_s
-    while await count_records(es, job.job_id) < job.records_generated and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        try:
+            if await count_records(es, job.job_id) >= job.records_generated:
+                return
+        except (SearchConnectionError, TransportError):
+            pass
         await asyncio.sleep(poll_s)
