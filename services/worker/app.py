@@ -9,7 +9,7 @@ from events.bus import EventBus
 from events.dead_letter import dead_letter_middleware
 from events.topology import declare_all
 from services.common.logging import configure
-from services.worker.engine import Engine
+from services.worker.http_engine import create_engine
 from services.worker.handlers import WorkerContext, register
 from services.worker.settings import WorkerSettings
 
@@ -24,8 +24,9 @@ def create_app(settings: WorkerSettings | None = None) -> FastStream:
     register(broker, ctx)
 
     async def load_model() -> None:
-        ctx.engine = await asyncio.to_thread(Engine, settings)
-        log.info("model loaded", model_id=settings.model_id, backend=settings.backend, worker=ctx.worker_id)
+        ctx.engine = await asyncio.to_thread(create_engine, settings)
+        log.info("model loaded", provider=settings.provider, model_id=settings.model_id, backend=settings.backend,
+                 worker=ctx.worker_id)
 
     async def declare_topology() -> None:
         await declare_all(broker)

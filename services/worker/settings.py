@@ -1,3 +1,5 @@
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -7,6 +9,10 @@ class WorkerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SDG_WORKER_")
 
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    provider: Literal["local", "openai"] = "local"
+    openai_base_url: str = "http://127.0.0.1:8080"
+    openai_api_key: str = ""
+    openai_timeout_s: float = 120.0
     model_dir: str = "/opt/sdg/model/SmolLM2-135M-Instruct"
     model_id: str = "SmolLM2-135M-Instruct"
     dtype: str = "bfloat16"
