@@ -53,7 +53,7 @@ def _bound_strings(node: Any, limit: int) -> Any:
     for key, value in node.items():
         if key not in ("enum", "const", "examples", "default"):
             node[key] = _bound_strings(value, limit)
-    if node.get("type") == "string" and not ({"enum", "const", "maxLength", "format", "pattern"} & node.keys()):
+    if (node.get("type") == "string" or node.get("type") == ["string"]) and not ({"enum", "const", "maxLength", "format", "pattern"} & node.keys()):
         node["maxLength"] = max(limit, node.get("minLength", 0))
     return node
 
@@ -84,6 +84,8 @@ def estimate_max_tokens(schema: Any, string_length: int) -> int:
     if not isinstance(schema, dict):
         return 16
     kind = schema.get("type")
+    if isinstance(kind, list):  # e.g. ["string", "null"]: budget for the first non-null type
+        kind = next((k for k in kind if k != "null"), "null")
     if "enum" in schema or "const" in schema:
         return 2 + max((len(json.dumps(v)) for v in schema.get("enum", [schema.get("const")])), default=4)
     if kind == "object" or "properties" in schema:

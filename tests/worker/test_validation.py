@@ -80,3 +80,8 @@ def test_the_constrained_schema_closes_open_objects_but_not_combined_branches():
     assert tight["properties"]["inner"]["additionalProperties"] is False
     assert "additionalProperties" not in tight["properties"]["mixed"]["allOf"][0]
     assert tight["properties"]["free"]["additionalProperties"] is True
+
+
+def test_a_type_given_as_a_list_is_budgeted_like_its_first_non_null_type():
+    schema = {"type": "object", "properties": {"a": {"type": ["null", "integer"]}, "b": {"type": ["string", "null"]}}}
+    assert estimate_max_tokens(schema, 40) > estimate_max_tokens({"type": "object", "properties": {}}, 40)
