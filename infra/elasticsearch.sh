@@ -57,4 +57,8 @@ stop() {
   rm -f "$PIDFILE"
 }
 
+# One start or stop at a time: two concurrent starts race for the node's lock, and the loser's exit would remove
+# the winner's pid file.
+exec 9>"$SDG_RUN/elasticsearch.lock"
+flock 9
 "${1:-start}"

@@ -22,6 +22,8 @@ pub struct IngestConfig {
     pub batch_max_wait: Duration,
     pub max_in_flight: usize,
     pub metrics_addr: SocketAddr,
+    pub queue_depth_poll: Duration,
+    pub retry_max_backoff: Duration,
     pub log_level: tracing::Level,
 }
 
@@ -56,12 +58,14 @@ impl IngestConfig {
             events_index: env.string("EVENTS_INDEX", "sdg-events"),
             records_index: env.string("RECORDS_INDEX", "sdg-records"),
             dead_letter_exchange: env.string("DEAD_LETTER_EXCHANGE", "sdg.dead-letter"),
-            prefetch: env.parsed("PREFETCH", 2000, "an integer from 1 to 65535")?,
-            batch_max_docs: env.parsed("BATCH_MAX_DOCS", 500, "a positive integer")?,
+            prefetch: env.parsed("PREFETCH", 4000, "an integer from 1 to 65535")?,
+            batch_max_docs: env.parsed("BATCH_MAX_DOCS", 1000, "a positive integer")?,
             batch_max_bytes: env.parsed("BATCH_MAX_BYTES", 5 * 1024 * 1024, "a positive number of bytes")?,
             batch_max_wait: Duration::from_millis(env.parsed("BATCH_MAX_WAIT_MS", 200, "milliseconds")?),
             max_in_flight: env.parsed("MAX_IN_FLIGHT", 4, "a positive integer")?,
             metrics_addr: env.parsed("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9464)), "HOST:PORT")?,
+            queue_depth_poll: Duration::from_millis(env.parsed("QUEUE_DEPTH_POLL_MS", 5000, "milliseconds")?),
+            retry_max_backoff: Duration::from_millis(env.parsed("RETRY_MAX_BACKOFF_MS", 30_000, "milliseconds")?),
             log_level: env.parsed("LOG_LEVEL", tracing::Level::INFO, "trace, debug, info, warn or error")?,
         };
         config.check_positive()?;
@@ -74,6 +78,8 @@ impl IngestConfig {
             ("BATCH_MAX_DOCS", self.batch_max_docs),
             ("BATCH_MAX_BYTES", self.batch_max_bytes),
             ("MAX_IN_FLIGHT", self.max_in_flight),
+            ("QUEUE_DEPTH_POLL_MS", self.queue_depth_poll.as_millis() as usize),
+            ("RETRY_MAX_BACKOFF_MS", self.retry_max_backoff.as_millis() as usize),
         ];
         match checks.iter().find(|(_, value)| *value == 0) {
             Some((name, _)) => Err(IngestConfigError {
@@ -130,12 +136,14 @@ mod tests {
         assert_eq!(config.events_index, "sdg-events");
         assert_eq!(config.records_index, "sdg-records");
         assert_eq!(config.dead_letter_exchange, "sdg.dead-letter");
-        assert_eq!(config.prefetch, 2000);
-        assert_eq!(config.batch_max_docs, 500);
+        assert_eq!(config.prefetch, 4000);
+        assert_eq!(config.batch_max_docs, 1000);
         assert_eq!(config.batch_max_bytes, 5 * 1024 * 1024);
         assert_eq!(config.batch_max_wait, Duration::from_millis(200));
         assert_eq!(config.max_in_flight, 4);
         assert_eq!(config.metrics_addr.to_string(), "127.0.0.1:9464");
+        assert_eq!(config.queue_depth_poll, Duration::from_secs(5));
+        assert_eq!(config.retry_max_backoff, Duration::from_secs(30));
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! The AMQP side: connect (and reconnect) with backoff, wait passively for the queue the Python side declares,
 //! consume with manual acks, and hand closed batches to the sink, several in flight at once.
 
+use crate::acks::IngestAcks;
 use crate::config::IngestConfig;
 use crate::dead_letter::IngestDeadLetter;
 use crate::encoder::IngestEncoder;
+use crate::flights::{IngestFlights, report_join};
+use crate::metrics::IngestMetrics;
+use crate::queue_depth::IngestQueueDepth;
 use crate::request_builder::{IngestBatch, IngestBatchLimits, IngestMessage};
 use crate::retry::IngestBackoff;
 use crate::sink::IngestSink;
@@ -11,20 +15,21 @@ use futures_lite::StreamExt;
 use lapin::Acker;
 use lapin::message::Delivery;
 use lapin::options::{
-    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, ConfirmSelectOptions,
+    BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, ConfirmSelectOptions,
     QueueDeclareOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
+use tokio::sync::watch;
 use tokio::time::{Instant, sleep, sleep_until};
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
-/// What the sink needs of a delivery: where to ack it, and what to dead-letter if it comes to that.
+/// What the sink needs of a delivery: its tag (for cumulative acks), how to put it back, and what to dead-letter
+/// if it comes to that.
 pub struct IngestDelivery {
+    pub delivery_tag: u64,
     pub acker: Acker,
     pub routing_key: String,
     pub properties: BasicProperties,
@@ -34,21 +39,11 @@ pub struct IngestDelivery {
 impl IngestDelivery {
     fn from_delivery(delivery: Delivery) -> Self {
         Self {
+            delivery_tag: delivery.delivery_tag,
             acker: delivery.acker,
             routing_key: delivery.routing_key.as_str().to_owned(),
             properties: delivery.properties,
             body: delivery.data,
-        }
-    }
-
-    /// Acks; a failure means the channel is gone and the broker will redeliver, which the 409s make harmless.
-    pub async fn ack(&self) -> bool {
-        match self.acker.ack(BasicAckOptions::default()).await {
-            Ok(acked) => acked,
-            Err(error) => {
-                warn!(%error, "ack failed; the message will be redelivered");
-                false
-            }
         }
     }
 
@@ -71,6 +66,7 @@ struct IngestBroker {
     connection: Connection,
     consume_channel: Channel,
     publish_channel: Channel,
+    depth_channel: Channel,
     consumer: Consumer,
 }
 
@@ -83,12 +79,13 @@ pub struct IngestConsumer {
     config: IngestConfig,
     sink: Arc<IngestSink>,
     encoder: IngestEncoder,
+    metrics: Arc<IngestMetrics>,
 }
 
 impl IngestConsumer {
-    pub fn new(config: IngestConfig, sink: Arc<IngestSink>) -> Self {
+    pub fn new(config: IngestConfig, sink: Arc<IngestSink>, metrics: Arc<IngestMetrics>) -> Self {
         let encoder = IngestEncoder::new(&config.events_index, &config.records_index);
-        Self { config, sink, encoder }
+        Self { config, sink, encoder, metrics }
     }
 
     /// Consumes until shutdown is requested, reconnecting whenever RabbitMQ goes away.
@@ -126,6 +123,7 @@ impl IngestConsumer {
         consume_channel.basic_qos(self.config.prefetch, BasicQosOptions::default()).await?;
         let publish_channel = connection.create_channel().await?;
         publish_channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        let depth_channel = connection.create_channel().await?;
         let consumer = consume_channel
             .basic_consume(
                 self.config.queue.as_str().into(),
@@ -135,7 +133,7 @@ impl IngestConsumer {
             )
             .await?;
         info!(queue = %self.config.queue, prefetch = self.config.prefetch, "consuming");
-        Ok(Some(IngestBroker { connection, consume_channel, publish_channel, consumer }))
+        Ok(Some(IngestBroker { connection, consume_channel, publish_channel, depth_channel, consumer }))
     }
 
     /// Declares the queue passively (it belongs to the Python side, arguments and all) until it exists. A failed
@@ -171,7 +169,15 @@ impl IngestConsumer {
     async fn run_session(&self, mut broker: IngestBroker, shutdown: &mut watch::Receiver<bool>) -> IngestSessionEnd {
         let dead_letter =
             Arc::new(IngestDeadLetter::new(broker.publish_channel.clone(), self.config.dead_letter_exchange.clone()));
-        let mut flights = IngestFlights::new(self.config.max_in_flight, self.sink.clone(), dead_letter);
+        let acks = Arc::new(IngestAcks::new(broker.consume_channel.clone()));
+        let mut flights = IngestFlights::new(self.config.max_in_flight, self.sink.clone(), dead_letter, acks);
+        let queue_depth = IngestQueueDepth::new(
+            broker.depth_channel.clone(),
+            self.config.queue.clone(),
+            self.config.queue_depth_poll,
+            self.metrics.clone(),
+        )
+        .spawn();
         let mut batch = IngestBatch::new(IngestBatchLimits {
             max_docs: self.config.batch_max_docs,
             max_bytes: self.config.batch_max_bytes,
@@ -192,14 +198,20 @@ impl IngestConsumer {
                 _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     flights.launch(batch.take()).await;
                 }
-                Some(joined) = flights.tasks.join_next(), if !flights.tasks.is_empty() => report_join(joined),
+                Some(joined) = flights.tasks.join_next(), if !flights.tasks.is_empty() => {
+                    if report_join(joined).is_err() {
+                        break IngestSessionEnd::Lost;
+                    }
+                }
             }
         };
+        queue_depth.abort();
         self.finish_session(broker, batch, flights, &end).await;
         end
     }
 
     async fn take_in(&self, delivery: Delivery, batch: &mut IngestBatch, flights: &mut IngestFlights) {
+        self.metrics.add_received(1);
         let delivery = IngestDelivery::from_delivery(delivery);
         let message = match self.encoder.encode(&delivery.body) {
             Ok(encoded) => IngestMessage { delivery, encoded: Some(encoded), dead_letter_reason: None },
@@ -242,51 +254,13 @@ impl IngestConsumer {
         flights.launch(batch.take()).await;
         info!(in_flight = flights.tasks.len(), "finishing batches in flight");
         while let Some(joined) = flights.tasks.join_next().await {
-            report_join(joined);
+            let _ = report_join(joined);
         }
-        for channel in [&broker.publish_channel, &broker.consume_channel] {
+        for channel in [&broker.depth_channel, &broker.publish_channel, &broker.consume_channel] {
             let _ = channel.close(200, "sdg-ingest stopping".into()).await;
         }
         let _ = broker.connection.close(200, "sdg-ingest stopping".into()).await;
         info!("channels closed");
-    }
-}
-
-/// Batches being indexed, at most `max_in_flight` at a time.
-struct IngestFlights {
-    permits: Arc<Semaphore>,
-    tasks: JoinSet<()>,
-    sink: Arc<IngestSink>,
-    dead_letter: Arc<IngestDeadLetter>,
-}
-
-impl IngestFlights {
-    fn new(max_in_flight: usize, sink: Arc<IngestSink>, dead_letter: Arc<IngestDeadLetter>) -> Self {
-        Self { permits: Arc::new(Semaphore::new(max_in_flight)), tasks: JoinSet::new(), sink, dead_letter }
-    }
-
-    /// Waits for a free slot (back-pressure on consumption), then indexes the batch in the background.
-    async fn launch(&mut self, messages: Vec<IngestMessage>) {
-        if messages.is_empty() {
-            return;
-        }
-        let Ok(permit) = self.permits.clone().acquire_owned().await else {
-            error!("in-flight limiter closed; dropping batch for redelivery");
-            return;
-        };
-        let (sink, dead_letter) = (self.sink.clone(), self.dead_letter.clone());
-        self.tasks.spawn(async move {
-            sink.process(messages, &dead_letter).await;
-            drop(permit);
-        });
-    }
-}
-
-fn report_join(joined: Result<(), tokio::task::JoinError>) {
-    if let Err(error) = joined {
-        if !error.is_cancelled() {
-            error!(%error, "batch task failed; its messages stay unacked and will be redelivered");
-        }
     }
 }
 

@@ -1,11 +1,9 @@
-//! Event JSON -> bulk NDJSON `create` actions. The event document is the message body byte for byte; the record
-//! document is assembled from the raw JSON of the event's fields, so nothing is parsed into values and re-serialised.
+//! Event JSON -> bulk NDJSON `create` actions, for events whose envelope passed the rules in `envelope.rs`. The
+//! event document is the message body byte for byte; the record document is assembled from the raw JSON of the
+//! event's fields, so nothing is parsed into values and re-serialised.
 
-use serde::Deserialize;
+use crate::envelope::{IngestEnvelope, IngestEnvelopeError, IngestRecordFields};
 use serde_json::value::RawValue;
-use std::fmt;
-
-const RECORD_GENERATED: &str = "RecordGenerated";
 
 /// One bulk action: the action line and the document line, each ending in `\n`.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,57 +15,9 @@ pub struct IngestAction {
 #[derive(Clone, Debug, PartialEq)]
 pub struct IngestEncoded {
     pub event_id: String,
-    pub event_type: String,
-    pub job_id: Option<String>,
+    pub event_type: &'static str,
+    pub job_id: String,
     pub actions: Vec<IngestAction>,
-}
-
-#[derive(Debug, PartialEq)]
-pub enum IngestEncodeError {
-    NotJson(String),
-    NotAnObject,
-    MissingField { event_type: String, field: &'static str },
-    NotAString(&'static str),
-}
-
-impl fmt::Display for IngestEncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NotJson(error) => write!(f, "invalid_event: body is not valid JSON ({error})"),
-            Self::NotAnObject => write!(f, "invalid_event: body is not a JSON object"),
-            Self::MissingField { event_type, field } => {
-                write!(f, "invalid_event: {event_type} event lacks required field `{field}`")
-            }
-            Self::NotAString(field) => write!(f, "invalid_event: `{field}` must be a non-empty string"),
-        }
-    }
-}
-
-impl std::error::Error for IngestEncodeError {}
-
-/// The fields the encoder reads, borrowed as raw JSON from the body. Every other field is left alone.
-#[derive(Deserialize)]
-struct IngestEventFields<'a> {
-    #[serde(borrow)]
-    event_id: Option<&'a RawValue>,
-    #[serde(rename = "type", borrow)]
-    event_type: Option<&'a RawValue>,
-    #[serde(borrow)]
-    job_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    tenant: Option<&'a RawValue>,
-    #[serde(borrow)]
-    record_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    index: Option<&'a RawValue>,
-    #[serde(borrow)]
-    record: Option<&'a RawValue>,
-    #[serde(borrow)]
-    usage: Option<&'a RawValue>,
-    #[serde(borrow)]
-    correlation_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    occurred_at: Option<&'a RawValue>,
 }
 
 #[derive(Clone, Debug)]
@@ -81,15 +31,14 @@ impl IngestEncoder {
         Self { events_index: json_string(events_index), records_index: json_string(records_index) }
     }
 
-    pub fn encode(&self, body: &[u8]) -> Result<IngestEncoded, IngestEncodeError> {
-        let fields = parse_fields(body)?;
-        let (event_id_raw, event_id) = required_string(fields.event_id, "event_id")?;
-        let (_, event_type) = required_string(fields.event_type, "type")?;
-        let job_id = fields.job_id.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
-        let mut actions = vec![self.event_action(event_id_raw.get(), body)];
-        if event_type == RECORD_GENERATED {
-            actions.push(self.record_action(&fields, event_id_raw, &event_type)?);
+    /// Refuses a body whose envelope breaks a rule; the error is the reason to dead-letter it with.
+    pub fn encode(&self, body: &[u8]) -> Result<IngestEncoded, IngestEnvelopeError> {
+        let envelope = IngestEnvelope::parse(body)?;
+        let mut actions = vec![self.event_action(envelope.event_id_raw.get(), body)];
+        if let Some(record) = &envelope.record {
+            actions.push(self.record_action(&envelope, record));
         }
+        let IngestEnvelope { event_id, event_type, job_id, .. } = envelope;
         Ok(IngestEncoded { event_id, event_type, job_id, actions })
     }
 
@@ -103,53 +52,24 @@ impl IngestEncoder {
         IngestAction { ndjson }
     }
 
-    fn record_action(
-        &self,
-        fields: &IngestEventFields,
-        event_id_raw: &RawValue,
-        event_type: &str,
-    ) -> Result<IngestAction, IngestEncodeError> {
-        let missing = |field| IngestEncodeError::MissingField { event_type: event_type.to_owned(), field };
-        let (record_id_raw, _) = required_string(fields.record_id, "record_id")?;
-        let mut document: Vec<(&str, &RawValue)> = vec![("record_id", record_id_raw)];
-        for (name, value) in
-            [("job_id", fields.job_id), ("tenant", fields.tenant), ("index", fields.index), ("record", fields.record)]
-        {
-            document.push((name, value.ok_or_else(|| missing(name))?));
-        }
-        if let Some(usage) = fields.usage {
+    fn record_action(&self, envelope: &IngestEnvelope, record: &IngestRecordFields) -> IngestAction {
+        let mut document: Vec<(&str, &RawValue)> = vec![
+            ("record_id", record.record_id_raw),
+            ("job_id", envelope.job_id_raw),
+            ("tenant", record.tenant_raw),
+            ("index", record.index_raw),
+            ("record", record.record_raw),
+        ];
+        if let Some(usage) = record.usage_raw {
             document.push(("usage", usage));
         }
-        document.push(("event_id", event_id_raw));
-        document.push(("correlation_id", fields.correlation_id.ok_or_else(|| missing("correlation_id"))?));
-        document.push(("generated_at", fields.occurred_at.ok_or_else(|| missing("occurred_at"))?));
-        let mut ndjson = create_line(&self.records_index, record_id_raw.get());
+        document.push(("event_id", envelope.event_id_raw));
+        document.push(("correlation_id", envelope.correlation_id_raw));
+        document.push(("generated_at", envelope.occurred_at_raw));
+        let mut ndjson = create_line(&self.records_index, record.record_id_raw.get());
         write_object(&mut ndjson, &document);
         ndjson.push(b'\n');
-        Ok(IngestAction { ndjson })
-    }
-}
-
-fn parse_fields(body: &[u8]) -> Result<IngestEventFields<'_>, IngestEncodeError> {
-    // A derived struct would also accept a JSON array positionally; only an object is an event.
-    if body.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
-        return match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-            Err(error) => Err(IngestEncodeError::NotJson(error.to_string())),
-            Ok(_) => Err(IngestEncodeError::NotAnObject),
-        };
-    }
-    serde_json::from_slice(body).map_err(|error| IngestEncodeError::NotJson(error.to_string()))
-}
-
-/// The raw JSON of a field that must be a non-empty string, and its decoded value.
-fn required_string<'a>(
-    raw: Option<&'a RawValue>,
-    field: &'static str,
-) -> Result<(&'a RawValue, String), IngestEncodeError> {
-    let raw = raw.ok_or(IngestEncodeError::NotAString(field))?;
-    match serde_json::from_str::<String>(raw.get()) {
-        Ok(value) if !value.is_empty() => Ok((raw, value)),
-        _ => Err(IngestEncodeError::NotAString(field)),
+        IngestAction { ndjson }
     }
 }
 
@@ -195,7 +115,7 @@ mod tests {
         let encoded = encoder().encode(RECORD_GENERATED_BODY.as_bytes()).unwrap();
         assert_eq!(encoded.event_id, "0b7a4c1e-2f4d-5e6a-8b9c-0d1e2f3a4b5c");
         assert_eq!(encoded.event_type, "RecordGenerated");
-        assert_eq!(encoded.job_id.as_deref(), Some("job-1"));
+        assert_eq!(encoded.job_id, "job-1");
         assert_eq!(encoded.actions.len(), 2);
         assert_eq!(
             text(&encoded.actions[0]),
@@ -244,27 +164,21 @@ mod tests {
 
     #[test]
     fn pretty_printed_body_stays_on_one_ndjson_line() {
-        let body = "{\n  \"event_id\": \"e-1\",\r\n  \"type\": \"JobStarted\"\n}";
+        let body = JOB_SUBMITTED_BODY.replace(",", ",\n  ").replacen("{", "{\r\n", 1);
         let encoded = encoder().encode(body.as_bytes()).unwrap();
         let lines: Vec<&str> = text(&encoded.actions[0]).lines().collect();
         assert_eq!(lines.len(), 2);
         let document: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
-        assert_eq!(document["type"], "JobStarted");
+        assert_eq!(document["type"], "JobSubmitted");
+        assert_eq!(document["spec"]["count"], 2);
     }
 
     #[test]
-    fn malformed_input_is_an_error_with_a_reason() {
-        let encoder = encoder();
-        assert!(matches!(encoder.encode(b"{not json"), Err(IngestEncodeError::NotJson(_))));
-        assert!(matches!(encoder.encode(b""), Err(IngestEncodeError::NotJson(_))));
-        assert_eq!(encoder.encode(b"[1, 2]"), Err(IngestEncodeError::NotAnObject));
-        assert_eq!(encoder.encode(br#"{"type":"JobStarted"}"#), Err(IngestEncodeError::NotAString("event_id")));
-        assert_eq!(encoder.encode(br#"{"event_id":"e-1"}"#), Err(IngestEncodeError::NotAString("type")));
-        assert_eq!(
-            encoder.encode(br#"{"event_id":7,"type":"JobStarted"}"#),
-            Err(IngestEncodeError::NotAString("event_id"))
-        );
-        let error = encoder.encode(br#"{"event_id":"e-1","type":"RecordGenerated","record_id":"r-1"}"#).unwrap_err();
-        assert_eq!(error.to_string(), "invalid_event: RecordGenerated event lacks required field `job_id`");
+    fn a_refused_envelope_is_an_error_whose_text_is_the_dead_letter_reason() {
+        let body = JOB_SUBMITTED_BODY.replace(r#""sequence":1"#, r#""sequence":0"#);
+        let error = encoder().encode(body.as_bytes()).unwrap_err();
+        assert_eq!(error.to_string(), "invalid_event: `sequence` must be an integer >= 1, got 0");
+        let error = encoder().encode(b"{not json").unwrap_err();
+        assert!(error.to_string().starts_with("invalid_event: body is not valid JSON"));
     }
 }

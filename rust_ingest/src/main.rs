@@ -1,11 +1,15 @@
 //! `sdg-ingest`: consumes sdg events from RabbitMQ and bulk-indexes them into Elasticsearch, acking a message only
 //! once everything it became is durable there.
 
+mod acks;
 mod config;
 mod consumer;
 mod dead_letter;
 mod encoder;
+mod envelope;
+mod flights;
 mod metrics;
+mod queue_depth;
 mod request_builder;
 mod retry;
 mod service;
@@ -46,7 +50,7 @@ async fn run(config: IngestConfig) -> ExitCode {
           records_index = %config.records_index, batch_max_docs = config.batch_max_docs,
           batch_max_bytes = config.batch_max_bytes, batch_max_wait_ms = config.batch_max_wait.as_millis() as u64,
           max_in_flight = config.max_in_flight, "sdg-ingest starting");
-    let metrics = Arc::new(IngestMetrics::default());
+    let metrics = Arc::new(IngestMetrics::new());
     if let Err(error) = metrics::serve(config.metrics_addr, metrics.clone()).await {
         error!(addr = %config.metrics_addr, %error, "cannot serve metrics; set SDG_INGEST_METRICS_ADDR to a free port");
         return ExitCode::FAILURE;
@@ -65,8 +69,8 @@ async fn run(config: IngestConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let sink = Arc::new(IngestSink::new(service, metrics));
-    IngestConsumer::new(config, sink).run(shutdown).await;
+    let sink = Arc::new(IngestSink::new(service, metrics.clone(), config.retry_max_backoff));
+    IngestConsumer::new(config, sink, metrics).run(shutdown).await;
     info!("sdg-ingest stopped");
     ExitCode::SUCCESS
 }

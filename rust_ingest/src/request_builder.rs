@@ -27,7 +27,7 @@ impl IngestMessage {
     }
 
     pub fn job_id(&self) -> &str {
-        self.encoded.as_ref().and_then(|encoded| encoded.job_id.as_deref()).unwrap_or("")
+        self.encoded.as_ref().map_or("", |encoded| encoded.job_id.as_str())
     }
 }
 
@@ -134,9 +134,10 @@ mod tests {
         }
     }
 
+    /// A valid `RecordGenerated` whose record id is `id` and whose event id ends in `id` (a digit).
     fn record(id: &str) -> String {
         format!(
-            r#"{{"event_id":"e-{id}","type":"RecordGenerated","job_id":"j","tenant":"t","record_id":"{id}","index":0,"record":{{}},"correlation_id":"c","occurred_at":"2026-11-27T00:00:00Z"}}"#
+            r#"{{"event_id":"00000000-0000-4000-8000-00000000000{id}","type":"RecordGenerated","job_id":"j","sequence":1,"tenant":"t","record_id":"{id}","index":0,"record":{{}},"correlation_id":"c","occurred_at":"2026-11-27T00:00:00Z"}}"#
         )
     }
 
@@ -176,7 +177,7 @@ mod tests {
         let lines: Vec<&str> = body.lines().collect();
         assert_eq!(lines.len(), 4);
         assert_eq!(lines[0], r#"{"create":{"_index":"records","_id":"2"}}"#);
-        assert_eq!(lines[2], r#"{"create":{"_index":"events","_id":"e-1"}}"#);
+        assert_eq!(lines[2], r#"{"create":{"_index":"events","_id":"00000000-0000-4000-8000-000000000001"}}"#);
         assert!(body.ends_with('\n'));
     }
 }

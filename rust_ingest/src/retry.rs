@@ -133,9 +133,9 @@ impl IngestBackoff {
         Self { base, cap, attempt: 0 }
     }
 
-    /// For bulk retries: 100 ms doubling up to 30 s.
-    pub fn for_bulk() -> Self {
-        Self::new(Duration::from_millis(100), Duration::from_secs(30))
+    /// For bulk retries: 100 ms doubling up to `cap` (`SDG_INGEST_RETRY_MAX_BACKOFF_MS`, 30 s by default).
+    pub fn for_bulk(cap: Duration) -> Self {
+        Self::new(Duration::from_millis(100), cap)
     }
 
     /// For reconnecting to RabbitMQ and waiting for the queue: 500 ms doubling up to 30 s.

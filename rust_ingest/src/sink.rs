@@ -1,18 +1,20 @@
 //! Drives one batch to durability: send, classify each item, resend only what Elasticsearch asked to have resent,
 //! then dead-letter what it refused for good and ack everything else. Nothing is acked before all its items settle.
 
+use crate::acks::IngestAcks;
 use crate::dead_letter::IngestDeadLetter;
 use crate::metrics::IngestMetrics;
 use crate::request_builder::{IngestItemRef, IngestMessage, build_bulk_body, pending_items};
 use crate::retry::{IngestBackoff, IngestBulkOutcome, IngestItemOutcome, IngestRetryLogic};
 use crate::service::IngestService;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tracing::{error, info, warn};
 
 pub struct IngestSink {
     service: IngestService,
     metrics: Arc<IngestMetrics>,
+    retry_max_backoff: Duration,
 }
 
 /// Tallies of one bulk response.
@@ -24,20 +26,54 @@ struct IngestTally {
 }
 
 impl IngestSink {
-    pub fn new(service: IngestService, metrics: Arc<IngestMetrics>) -> Self {
-        Self { service, metrics }
+    pub fn new(service: IngestService, metrics: Arc<IngestMetrics>, retry_max_backoff: Duration) -> Self {
+        Self { service, metrics, retry_max_backoff }
     }
 
-    pub async fn process(&self, mut messages: Vec<IngestMessage>, dead_letter: &IngestDeadLetter) {
-        let started = Instant::now();
-        let docs = pending_items(&messages).len();
-        self.index_until_settled(&mut messages).await;
-        let (acked, dead_lettered) = self.settle(&messages, dead_letter).await;
+    /// Dead-letters the refused messages (each confirmed by the broker, else put back), then settles the batch
+    /// with the broker through `acks`, and records the batch from `started`.
+    pub async fn settle(
+        &self,
+        messages: &[IngestMessage],
+        dead_letter: &IngestDeadLetter,
+        acks: &IngestAcks,
+        started: Instant,
+    ) {
+        let mut tags = Vec::with_capacity(messages.len());
+        let mut dead_lettered = 0;
+        for message in messages {
+            let tag = message.delivery.delivery_tag;
+            match &message.dead_letter_reason {
+                None => tags.push((tag, true)),
+                Some(reason) => match dead_letter.publish(&message.delivery, reason).await {
+                    Ok(()) => {
+                        dead_lettered += 1;
+                        warn!(event_id = message.event_id(), job_id = message.job_id(), %reason, "message dead-lettered");
+                        tags.push((tag, true));
+                    }
+                    Err(failure) => {
+                        error!(event_id = message.event_id(), job_id = message.job_id(), %failure, %reason,
+                               "dead-lettering failed; requeueing the message");
+                        message.delivery.requeue().await;
+                        tags.push((tag, false));
+                    }
+                },
+            }
+        }
+        let acked = match acks.settle(tags).await {
+            Ok(acked) => acked,
+            Err(error) => {
+                warn!(%error, "ack failed; the channel is gone and the broker will redeliver (409s make that harmless)");
+                0
+            }
+        };
+        self.metrics.add_dead_lettered(dead_lettered);
+        self.metrics.add_acked(acked);
         let latency = started.elapsed();
         self.metrics.record_batch(latency);
         info!(
             messages = messages.len(),
-            docs,
+            docs = pending_items(messages).len(),
             acked,
             dead_lettered,
             latency_ms = latency.as_millis() as u64,
@@ -45,10 +81,11 @@ impl IngestSink {
         );
     }
 
-    /// Returns once every item is indexed, already present, or its message is bound for the dead-letter exchange.
-    async fn index_until_settled(&self, messages: &mut [IngestMessage]) {
+    /// Sends the batch until every item is stored, already present, or refused for good (its message then bound
+    /// for the dead-letter exchange).
+    pub async fn index(&self, messages: &mut [IngestMessage]) {
         let mut pending = pending_items(messages);
-        let mut backoff = IngestBackoff::for_bulk();
+        let mut backoff = IngestBackoff::for_bulk(self.retry_max_backoff);
         while !pending.is_empty() {
             let body = build_bulk_body(messages, &pending);
             let outcome = match self.service.send(body).await {
@@ -103,29 +140,6 @@ impl IngestSink {
                   "Elasticsearch refused some items for now; retrying only those");
         }
         again
-    }
-
-    /// Dead-letters (confirmed) then acks each refused message, and acks the rest. Returns (acked, dead-lettered).
-    async fn settle(&self, messages: &[IngestMessage], dead_letter: &IngestDeadLetter) -> (u64, u64) {
-        let (mut acked, mut dead_lettered) = (0, 0);
-        for message in messages {
-            if let Some(reason) = &message.dead_letter_reason {
-                if let Err(failure) = dead_letter.publish(&message.delivery, reason).await {
-                    error!(event_id = message.event_id(), job_id = message.job_id(), %failure, %reason,
-                           "dead-lettering failed; requeueing the message");
-                    message.delivery.requeue().await;
-                    continue;
-                }
-                dead_lettered += 1;
-                warn!(event_id = message.event_id(), job_id = message.job_id(), %reason, "message dead-lettered");
-            }
-            if message.delivery.ack().await {
-                acked += 1;
-            }
-        }
-        self.metrics.add_acked(acked);
-        self.metrics.add_dead_lettered(dead_lettered);
-        (acked, dead_lettered)
     }
 }
 

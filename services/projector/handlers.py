@@ -1,16 +1,38 @@
 """Subscribers of the projector."""
 
-from elasticsearch import AsyncElasticsearch
+import asyncio
+
+import structlog
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker
 
-from events import AnyEvent
+from events import AnyEvent, Envelope
 from events.topology import EVENTS, PROJECTOR
 from services.projector.store import project
+
+log = structlog.get_logger()
+MAX_BACKOFF_S = 30.0
+
+
+async def project_until_stored(es: AsyncElasticsearch, event: Envelope) -> None:
+    """Keeps the message unacked and retries while Elasticsearch is unreachable: an outage delays the projection,
+    it never drops an event (rejecting here would dead-letter a perfectly good event)."""
+    delay = 0.5
+    while True:
+        try:
+            await project(es, event)
+            return
+        except (TransportError, ApiError) as exc:
+            if isinstance(exc, ApiError) and exc.status_code != 429 and exc.status_code < 500:
+                raise
+            log.warning("elasticsearch unavailable; retrying", job_id=event.job_id, error=str(exc), retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF_S)
 
 
 def register(broker: RabbitBroker, es: AsyncElasticsearch) -> None:
     @broker.subscriber(PROJECTOR, EVENTS, ack_policy=AckPolicy.REJECT_ON_ERROR, title="sdg.projector:events")
     async def on_event(event: AnyEvent) -> None:
         """Folds any job event into the job's projection (status, counts, timestamps, applied position)."""
-        await project(es, event)
+        await project_until_stored(es, event)

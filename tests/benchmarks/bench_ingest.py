@@ -1,0 +1,290 @@
+"""Ingest throughput, side by side on the same RabbitMQ, the same Elasticsearch and the same queue content:
+
+  (a) rust_ingest (`sdg-ingest`, its own process, shipped defaults);
+  (b) the best Python consumer we could write: aio-pika with manual acks feeding the official client's
+      `async_streaming_bulk` (same batch size), several pipelines at once, acking only after the bulk succeeded;
+  (c) the raw ceiling: the same bulk bodies POSTed from a prepared NDJSON file, several at once, no broker.
+
+Every run gets fresh target indices (the mappings in schemas/elasticsearch/) and, for (a) and (b), a private quorum
+queue refilled with the identical events. Docs/s counts documents Elasticsearch stored (one per event plus one per
+generated record), from the contender's start until its last message is acked (its last bulk answered, for (c)).
+After an unmeasured warm-up load (a freshly started Elasticsearch is much slower until its JIT has warmed), each
+contender runs in the order (a), (b), (c), `--rounds` times, and its fastest run is kept. The CPU columns say where
+the time went: seconds of CPU burnt by Elasticsearch, RabbitMQ and the contender, and the machine's idle seconds.
+Prints a table, then one JSON line. Not a test: `just bench-ingest [--events N] [--rounds R]`.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aio_pika
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest_contenders import python_consumer, raw_bulk_load  # noqa: E402
+from ingest_workload import make_events, write_ndjson  # noqa: E402
+from ingest_processes import CpuMeter, peak_rss_mb  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+PREFIX = "bench-ingest"
+QUEUE, DEAD_LETTER = PREFIX, f"{PREFIX}.dead-letter"
+EVENTS_INDEX, RECORDS_INDEX = f"{PREFIX}-events", f"{PREFIX}-records"
+BATCH_DOCS = 1000  # rust_ingest's default SDG_INGEST_BATCH_MAX_DOCS; every contender uses the same batch size
+PUBLISH_WINDOW = 2000  # publishes awaiting their confirm at once
+METRICS_ADDR = "127.0.0.1:19470"  # the benchmark's own sdg-ingest; the live one uses 9464
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000, help="events to publish (default 200,000)")
+    parser.add_argument("--amqp-url", default=os.environ.get("SDG_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
+    parser.add_argument("--es-url", default=os.environ.get("SDG_ES_URL", "http://127.0.0.1:9200"))
+    parser.add_argument("--binary", default=str(Path(sys.executable).parent / "sdg-ingest"), help="sdg-ingest")
+    parser.add_argument("--batch-docs", type=int, default=BATCH_DOCS,
+                        help=f"bulk actions per request, for every contender (default {BATCH_DOCS}, rust_ingest's)")
+    parser.add_argument("--python-pipelines", default="1,2,4", help="Python concurrencies to try; best is kept")
+    parser.add_argument("--raw-concurrency", default="1,2,4,8", help="bulk requests in flight to try for (c)")
+    parser.add_argument("--probe-events", type=int, default=0,
+                        help="events per trial when choosing a concurrency (default: a tenth of --events)")
+    parser.add_argument("--rust-env", action="append", default=[], metavar="VAR=VALUE",
+                        help="extra SDG_INGEST_* setting for (a), e.g. --rust-env SDG_INGEST_MAX_IN_FLIGHT=2")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each contender this many times and keep its fastest (a shared machine is noisy)")
+    parser.add_argument("--only", choices=["rust", "python", "raw"], action="append", help="run only these")
+    return parser.parse_args()
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.http = httpx.AsyncClient(base_url=args.es_url, timeout=120)
+        self.mappings = {name: json.loads((ROOT / "schemas" / "elasticsearch" / f"{name}.json").read_text())
+                         for name in ("events", "records")}
+
+    async def fresh_indices(self) -> None:
+        for index, mapping in ((EVENTS_INDEX, "events"), (RECORDS_INDEX, "records")):
+            await self.http.delete(f"/{index}", params={"ignore_unavailable": "true"})
+            (await self.http.put(f"/{index}", json=self.mappings[mapping])).raise_for_status()
+        await self.http.get("/_cluster/health", params={"wait_for_status": "green", "timeout": "30s"})
+
+    async def stored_docs(self) -> int:
+        await self.http.post(f"/{EVENTS_INDEX},{RECORDS_INDEX}/_refresh")
+        return (await self.http.get(f"/{EVENTS_INDEX},{RECORDS_INDEX}/_count")).json()["count"]
+
+    async def queue_depth(self) -> int:
+        connection = await aio_pika.connect(self.args.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            return (await channel.declare_queue(QUEUE, passive=True)).declaration_result.message_count
+
+    async def fill_queue(self, bodies: list[bytes]) -> float:
+        """Recreates the private quorum queue and publishes every body (persistent, confirmed). Returns seconds."""
+        started = time.perf_counter()
+        connection = await aio_pika.connect(self.args.amqp_url)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            await declare_queues(channel, recreate=True)
+            publish = channel.default_exchange.publish
+            for start in range(0, len(bodies), PUBLISH_WINDOW):
+                await asyncio.gather(*(publish(
+                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                     content_type="application/json"), routing_key=QUEUE)
+                    for body in bodies[start:start + PUBLISH_WINDOW]))
+            depth = (await channel.declare_queue(QUEUE, passive=True)).declaration_result.message_count
+        assert depth == len(bodies), f"queue holds {depth} of {len(bodies)} messages"
+        return time.perf_counter() - started
+
+    async def rust(self, messages: int, docs: int) -> dict:
+        await self.fresh_indices()
+        env = {**os.environ, "SDG_INGEST_AMQP_URL": self.args.amqp_url.rstrip("/") + "/%2f",
+               "SDG_INGEST_ES_URL": self.args.es_url, "SDG_INGEST_QUEUE": QUEUE,
+               "SDG_INGEST_EVENTS_INDEX": EVENTS_INDEX, "SDG_INGEST_RECORDS_INDEX": RECORDS_INDEX,
+               "SDG_INGEST_DEAD_LETTER_EXCHANGE": DEAD_LETTER, "SDG_INGEST_METRICS_ADDR": METRICS_ADDR,
+               "SDG_INGEST_LOG_LEVEL": "warn", "SDG_INGEST_BATCH_MAX_DOCS": str(self.args.batch_docs),
+               **dict(item.split("=", 1) for item in self.args.rust_env)}
+        log = Path(tempfile.gettempdir()) / "bench-ingest-rust.log"
+        meter = CpuMeter()
+        started = time.perf_counter()
+        with log.open("w") as out:
+            process = subprocess.Popen([self.args.binary], env=env, stdout=out, stderr=subprocess.STDOUT)
+        meter.watch("contender", process.pid)
+        try:
+            await wait_for_acks(process, messages)
+            seconds = time.perf_counter() - started
+            cpu, rss = meter.stop(), peak_rss_mb(process.pid)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=60)
+        stored, left = await self.stored_docs(), await self.queue_depth()
+        assert (stored, left, code) == (docs, 0, 0), (
+            f"rust: stored {stored} of {docs} docs, {left} left in the queue, exit {code} (see {log})")
+        return {"seconds": seconds, "cpu": cpu, "rss_mb": rss}
+
+    async def python(self, messages: int, docs: int, pipelines: int) -> dict:
+        await self.fresh_indices()
+        meter = CpuMeter()
+        meter.watch("contender", os.getpid())
+        started = time.perf_counter()
+        await python_consumer(self.args.amqp_url, self.args.es_url, QUEUE, (EVENTS_INDEX, RECORDS_INDEX),
+                              messages, pipelines, self.args.batch_docs)
+        seconds = time.perf_counter() - started
+        cpu = meter.stop()
+        stored, left = await self.stored_docs(), await self.queue_depth()
+        assert (stored, left) == (docs, 0), f"python: stored {stored} of {docs} docs, {left} left in the queue"
+        return {"seconds": seconds, "cpu": cpu}
+
+    async def raw(self, ndjson: Path, docs: int, concurrency: int) -> dict:
+        await self.fresh_indices()
+        meter = CpuMeter()
+        meter.watch("contender", os.getpid())
+        started = time.perf_counter()
+        await raw_bulk_load(self.args.es_url, ndjson, self.args.batch_docs, concurrency)
+        seconds = time.perf_counter() - started
+        cpu = meter.stop()
+        stored = await self.stored_docs()
+        assert stored == docs, f"raw: stored {stored} of {docs} docs"
+        return {"seconds": seconds, "cpu": cpu}
+
+    async def cleanup(self) -> None:
+        await self.http.delete(f"/{EVENTS_INDEX},{RECORDS_INDEX}", params={"ignore_unavailable": "true"})
+        connection = await aio_pika.connect(self.args.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            for queue in (QUEUE, DEAD_LETTER):
+                await channel.queue_delete(queue)
+            await channel.exchange_delete(DEAD_LETTER)
+        await self.http.aclose()
+
+
+async def declare_queues(channel: aio_pika.abc.AbstractChannel, recreate: bool) -> None:
+    """The work queue as events/topology.py declares sdg.ingest (quorum, dead-letter exchange, delivery limit)."""
+    if recreate:
+        await channel.queue_delete(QUEUE)
+    dead = await channel.declare_exchange(DEAD_LETTER, aio_pika.ExchangeType.FANOUT, durable=True)
+    await (await channel.declare_queue(DEAD_LETTER, durable=True)).bind(dead)
+    await channel.declare_queue(QUEUE, durable=True, arguments={
+        "x-queue-type": "quorum", "x-dead-letter-exchange": DEAD_LETTER, "x-delivery-limit": 5})
+
+
+async def wait_for_acks(process: subprocess.Popen, messages: int) -> None:
+    """Polls sdg-ingest's /metrics until it has acked every message (it acks only what Elasticsearch stored)."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"sdg-ingest exited with {process.returncode}")
+            try:
+                text = (await client.get(f"http://{METRICS_ADDR}/metrics")).text
+            except httpx.TransportError:
+                text = ""
+            acked = next((int(line.split()[1]) for line in text.splitlines()
+                          if line.startswith("sdg_ingest_messages_acked_total ")), 0)
+            if acked >= messages:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def best_of(trials: list[int], measure) -> tuple[int, dict]:
+    """Runs `measure(concurrency)` for each trial and returns the fastest concurrency and its result."""
+    results = {concurrency: await measure(concurrency) for concurrency in trials}
+    best = min(results, key=lambda concurrency: results[concurrency]["seconds"])
+    for concurrency, result in results.items():
+        print(f"  probe concurrency {concurrency}: {result['seconds']:.2f} s", flush=True)
+    return best, results[best]
+
+
+async def main() -> None:
+    args = parse_args()
+    only = set(args.only or ["rust", "python", "raw"])
+    bench = Bench(args)
+    probe_count = args.probe_events or max(args.events // 10, 2000)
+    bodies, probe = make_events(args.events), make_events(probe_count, seed=11)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    ndjson, probe_ndjson = workdir / "events.ndjson", workdir / "probe.ndjson"
+    docs = write_ndjson(bodies, ndjson, EVENTS_INDEX, RECORDS_INDEX)
+    probe_docs = write_ndjson(probe, probe_ndjson, EVENTS_INDEX, RECORDS_INDEX)
+    mean = sum(map(len, bodies)) / len(bodies)
+    print(f"{len(bodies):,} events ({mean:.0f} bytes on average) -> {docs:,} documents; batches of {args.batch_docs}",
+          flush=True)
+    rows: dict[str, dict] = {}
+    try:
+        print("warming Elasticsearch up with the probe events (not measured)", flush=True)
+        await bench.raw(probe_ndjson, probe_docs, 4)
+        raw_best = python_best = None
+        if "raw" in only:
+            print("(c) raw bulk: choosing a concurrency", flush=True)
+            raw_best, _ = await best_of(_ints(args.raw_concurrency), lambda c: bench.raw(probe_ndjson, probe_docs, c))
+        if "python" in only:
+            print("(b) python: choosing a concurrency", flush=True)
+
+            async def python_probe(pipelines: int) -> dict:
+                await bench.fill_queue(probe)
+                return await bench.python(len(probe), probe_docs, pipelines)
+
+            python_best, _ = await best_of(_ints(args.python_pipelines), python_probe)
+        for round_ in range(1, args.rounds + 1):
+            print(f"round {round_} of {args.rounds}", flush=True)
+            if "rust" in only:
+                publish_s = await bench.fill_queue(bodies)
+                print(f"  (a) rust: published {len(bodies):,} events in {publish_s:.1f} s", flush=True)
+                settings = " ".join(args.rust_env) or "shipped defaults"
+                keep_fastest(rows, "rust", {**await bench.rust(len(bodies), docs), "setting": settings})
+            if "python" in only:
+                publish_s = await bench.fill_queue(bodies)
+                print(f"  (b) python: published {len(bodies):,} events in {publish_s:.1f} s", flush=True)
+                result = await bench.python(len(bodies), docs, python_best)
+                keep_fastest(rows, "python", {**result, "setting": f"{python_best} pipelines"})
+            if "raw" in only:
+                result = await bench.raw(ndjson, docs, raw_best)
+                keep_fastest(rows, "raw", {**result, "setting": f"{raw_best} bulk requests in flight"})
+    finally:
+        await bench.cleanup()
+        shutil.rmtree(workdir)
+    report(rows, docs, args.batch_docs)
+
+
+def keep_fastest(rows: dict[str, dict], key: str, result: dict) -> None:
+    print(f"  {key}: {result['seconds']:.2f} s", flush=True)
+    if key not in rows or result["seconds"] < rows[key]["seconds"]:
+        rows[key] = result
+
+
+def report(rows: dict[str, dict], docs: int, batch_docs: int) -> None:
+    names = {"rust": "(a) rust_ingest", "python": "(b) python aio-pika + async_streaming_bulk",
+             "raw": "(c) raw _bulk from NDJSON, no broker"}
+    print(f"\nall contenders: {batch_docs} bulk actions per request; cpu = CPU seconds spent during the run")
+    print(f"{'contender':44} {'docs/s':>9} {'seconds':>8} {'cpu es':>7} {'cpu mq':>7} {'cpu self':>8} "
+          f"{'idle':>6} {'rss MB':>7}  setting")
+    for key in ("rust", "python", "raw"):
+        if key in rows:
+            row, cpu = rows[key], rows[key]["cpu"]
+            rss = f"{row['rss_mb']:.1f}" if "rss_mb" in row else "-"
+            print(f"{names[key]:44} {docs / row['seconds']:>9,.0f} {row['seconds']:>8.2f} {cpu['elasticsearch']:>7.1f} "
+                  f"{cpu['rabbitmq']:>7.1f} {cpu['contender']:>8.1f} {cpu['idle']:>6.1f} {rss:>7}  {row['setting']}")
+    rate = {key: docs / rows[key]["seconds"] for key in rows}
+    summary = {"rust_docs_per_s": rate.get("rust"), "python_docs_per_s": rate.get("python"),
+               "raw_docs_per_s": rate.get("raw"),
+               "rust_vs_python": _ratio(rate.get("rust"), rate.get("python")),
+               "rust_vs_raw": _ratio(rate.get("rust"), rate.get("raw")),
+               "rust_rss_mb": rows.get("rust", {}).get("rss_mb")}
+    print(json.dumps({key: round(value, 2) if isinstance(value, float) else value for key, value in summary.items()}))
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return numerator / denominator if numerator and denominator else None
+
+
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,81 @@
+"""The benchmark's workload: realistic sdg events (nearly all RecordGenerated, ~780 bytes with a nested record) and
+the bulk NDJSON rust_ingest makes of them, for the broker-less ceiling."""
+
+import json
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+JOB_SIZE = 1000  # events per made-up job: JobSubmitted, JobStarted, RecordGenerated..., JobCompleted
+START = datetime(2026, 11, 27, 18, tzinfo=UTC)
+
+
+def make_events(count: int, seed: int = 7) -> list[bytes]:
+    """`count` event bodies as a worker publishes them: jobs of JOB_SIZE events, nearly all RecordGenerated."""
+    rng = random.Random(seed)
+    bodies = []
+    for job_start in range(0, count, JOB_SIZE):
+        size = min(JOB_SIZE, count - job_start)
+        job_id, correlation = f"bench-{job_start // JOB_SIZE:05d}", str(uuid.UUID(int=rng.getrandbits(128)))
+        for position in range(size):
+            kind = ("JobSubmitted" if position == 0 else "JobStarted" if position == 1
+                    else "JobCompleted" if position == size - 1 and size > 3 else "RecordGenerated")
+            body = event(rng, kind, job_id, correlation, position)
+            bodies.append(json.dumps(body, separators=(",", ":")).encode())
+    return bodies
+
+
+def event(rng: random.Random, kind: str, job_id: str, correlation: str, position: int) -> dict:
+    occurred_at = (START + timedelta(seconds=position)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    envelope = {"event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "version": 1, "job_id": job_id,
+                "sequence": position + 1, "occurred_at": occurred_at, "correlation_id": correlation,
+                "causation_id": None, "tenant": "bench", "type": kind}
+    if kind == "RecordGenerated":
+        index = position - 2
+        return {**envelope, "record_id": f"{job_id}/{index}", "index": index, "record": customer(rng, index),
+                "records_generated": index + 1,
+                "usage": {"prompt_tokens": 180, "completion_tokens": rng.randint(90, 160), "latency_ms": 812.5}}
+    if kind == "JobSubmitted":
+        return {**envelope, "spec": {"schema": {"type": "object"}, "count": JOB_SIZE - 3, "seed": 7}}
+    if kind == "JobStarted":
+        return {**envelope, "version": 2, "worker": "bench", "model_id": "SmolLM2-135M", "backend": "llguidance"}
+    return {**envelope, "records_generated": JOB_SIZE - 3, "records_rejected": 0}
+
+
+def customer(rng: random.Random, index: int) -> dict:
+    first, last = rng.choice(["Ada", "Grace", "Linus", "Barbara", "Ken"]), rng.choice(["Lovelace", "Hopper", "Liskov"])
+    return {"customer_id": f"C-{index:08d}", "name": f"{first} {last}", "email": f"{first}.{last}{index}@example.org",
+            "address": {"street": f"{rng.randint(1, 300)} Rue de la Paix", "city": rng.choice(["Lyon", "Ghent"]),
+                        "postcode": f"{rng.randint(10000, 99999)}", "country": rng.choice(["FR", "BE", "NL"])},
+            "orders": [{"sku": f"BK-{rng.randint(1000, 9999)}", "quantity": rng.randint(1, 4),
+                        "price": round(rng.uniform(5, 60), 2)} for _ in range(2)],
+            "loyalty": {"tier": rng.choice(["bronze", "silver", "gold"]), "points": rng.randint(0, 5000)},
+            "notes": "Prefers paperbacks; ask before substituting."}
+
+
+def write_ndjson(bodies: list[bytes], path: Path, events_index: str, records_index: str) -> int:
+    """Writes the bulk actions rust_ingest makes of these events to `path`; returns how many documents they are."""
+    docs = 0
+    with path.open("wb") as out:
+        for body in bodies:
+            message = json.loads(body)
+            out.write(create_line(events_index, message["event_id"]) + body + b"\n")
+            docs += 1
+            if message["type"] == "RecordGenerated":
+                record = json.dumps(record_doc(message), separators=(",", ":")).encode()
+                out.write(create_line(records_index, message["record_id"]) + record + b"\n")
+                docs += 1
+    return docs
+
+
+def create_line(index: str, doc_id: str) -> bytes:
+    return json.dumps({"create": {"_index": index, "_id": doc_id}}, separators=(",", ":")).encode() + b"\n"
+
+
+def record_doc(message: dict) -> dict:
+    doc = {key: message[key] for key in ("record_id", "job_id", "tenant", "index", "record")}
+    if "usage" in message:
+        doc["usage"] = message["usage"]
+    return {**doc, "event_id": message["event_id"], "correlation_id": message["correlation_id"],
+            "generated_at": message["occurred_at"]}
