@@ -58,3 +58,11 @@ replay *args:
 # Replay throughput on the running stack: N synthetic events through the pipeline, then timed replays.
 bench-replay *args:
     python tests/benchmarks/bench_replay.py {{args}}
+
+# Ingest throughput: rust_ingest vs the best Python consumer vs a raw bulk load (prints a table, then JSON).
+bench-ingest *args:
+    python tests/benchmarks/bench_ingest.py {{args}}
+
+# Generation: constrained vs unconstrained speed, records/s by batch size, schema coverage, duplicates, RSS.
+bench-generate *args:
+    python tests/benchmarks/bench_generate.py {{args}}

@@ -24,8 +24,9 @@ def check_job_schema(schema: dict[str, Any], examples: list[dict[str, Any]]) -> 
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
         raise unprocessable(f"schema is not a valid JSON Schema: {exc.message} (at {where})") from None
-    if schema.get("type") != "object":
-        raise unprocessable('records are JSON objects: the schema needs "type": "object" at its root')
+    root_type = schema.get("type", "object")
+    if root_type != "object" and not (isinstance(root_type, list) and "object" in root_type):
+        raise unprocessable('records are JSON objects: the schema\'s root "type" must be "object"')
     try:
         samplers_of(schema)
     except ValidationError as exc:
