@@ -47,7 +47,8 @@ async def finished_job(stack):
 
 async def test_the_job_completes_and_the_stream_ends_with_its_final_state(finished_job):
     job, stream = finished_job
-    assert job["status"] == "submitted"
+    # The reply is the projection as the API left it; a fast worker may already have moved it on.
+    assert job["status"] in ("submitted", "running") and job["count"] == COUNT
     names = [name for name, _ in stream]
     assert names[0] == "progress" and names[-1] == "completed"
     final = stream[-1][1]
