@@ -23,6 +23,9 @@
       (canonical JSON), generated like a job: worker batch size, prompts by index, batch seeds, rejects retried.
   worker_rss_mb  peak RSS of this process (ru_maxrss) at the end: model loaded, every generator compiled.
 
+--tighten runs the same workloads with generate_experiments' prototype of further worker changes (tighter decoder
+schema, a token budget that follows $refs, untyped object roots accepted), to measure them before they are made.
+
 The machine is shared and noisy: read the ratios, not the absolute numbers. Not a test: `just bench-generate [--quick]`.
 """
 
@@ -108,6 +111,10 @@ def main() -> None:
               f"per schema, attempts logged to {args.attempt_log}", flush=True)
         limits = {"max_attempts": settings.max_attempts_per_record, "retry_batch": args.retry_batch,
                   "budget_s": args.schema_budget_s}
+        if args.tighten:
+            from generate_experiments import object_root
+
+            limits["prepare"] = object_root
         results = coverage(engine, folders, args.per_folder, limits, Path(args.attempt_log),
                            progress=lambda line: print(line, flush=True))
         out["coverage"] = {"folders": summarise(results, folders), "not_covered": not_covered(results),

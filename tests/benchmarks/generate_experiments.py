@@ -12,6 +12,7 @@ against the user's schema), so they can raise coverage but never add defects:
     (llguidance ignores propertyNames, so the model filled maps with keys such as "," until the cap);
   - integers and numbers without bounds get +-1e9, and numbers without multipleOf get multipleOf 0.001 (llguidance
     enforces both; unbounded, the model wrote integers of hundreds of digits);
+a root with properties but no "type" is taken as an object (the API refuses it today: 5 of 30 Github_trivial),
 and max_new_tokens is estimated from that tightened schema, following local $refs, anyOf/oneOf/allOf and list types
 (the worker's estimate raises TypeError on "type": ["string", "null"] and counts a $ref as 24 tokens).
 """
@@ -140,6 +141,14 @@ def _resolve(root: Any, ref: str) -> Any:
 
 def tightened_estimate(schema: dict[str, Any], string_length: int) -> int:
     return estimate(tightened_schema(schema, string_length), string_length)
+
+
+def object_root(schema: dict[str, Any]) -> dict[str, Any]:
+    """A root that lists properties but names no type is an object schema: accept it as one instead of a 422
+    (adding "type": "object" only narrows it, and records are objects anyway)."""
+    if "type" not in schema and isinstance(schema.get("properties"), dict):
+        return {**schema, "type": "object"}
+    return schema
 
 
 def install_tightening() -> None:
