@@ -15,9 +15,10 @@
       is "exhausted" (listed with the last reason); one that makes the engine raise is "error" (the job would fail);
       one stopped by the benchmark's per-schema time budget is "budget". To save time, attempt 1 is decoded alone and
       the remaining retries together in one batch (--retry-batch 4; 1 decodes them one at a time, exactly like a
-      one-record job): same prompt, independent samples, so the chance of coverage is the same. Every emitted record is validated again from
-      its bytes ("defects": must be 0, judge gates emission) and with strict checkers for the formats the installed
-      jsonschema cannot check ("format_gaps": records the service emits whose date-time/uri/hostname is malformed).
+      one-record job): same prompt, independent samples, so the chance of coverage is the same. Every emitted record
+      is validated again from its bytes ("defects": must be 0, judge gates emission) and with strict checkers for the
+      formats the installed jsonschema cannot check ("format_gaps": emitted records whose date-time, uri or hostname
+      is malformed).
       Every attempt, raw text included, goes to --attempt-log for the rejection analysis.
   duplicate_rate  share of 1,000 valid person records (raw generation, no dedup) that exactly repeat an earlier one
       (canonical JSON), generated like a job: worker batch size, prompts by index, batch seeds, rejects retried.
@@ -25,6 +26,10 @@
 
 --tighten runs the same workloads with generate_experiments' prototype of further worker changes (tighter decoder
 schema, a token budget that follows $refs, untyped object roots accepted), to measure them before they are made.
+
+--quick (under 10 minutes on 2 busy cores): 2 schemas per folder with a 30 s budget each, 200 records for the
+duplicate rate, 8 records per batch size. Pass --threads 1 where other processes share the cores: torch's default
+of one thread per core was 10x slower here whenever another process was busy.
 
 The machine is shared and noisy: read the ratios, not the absolute numbers. Not a test: `just bench-generate [--quick]`.
 """
@@ -53,7 +58,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--per-folder", type=int, help="schemas per folder, evenly spaced (default: all; quick: 2)")
     parser.add_argument("--records", type=int, help="records for the duplicate rate (default 1000; quick: 200)")
     parser.add_argument("--batch-sizes", default="1,4,8,16")
-    parser.add_argument("--schema-budget-s", type=float, help="no more attempts on a schema after this (300; quick: 30)")
+    parser.add_argument("--schema-budget-s", type=float,
+                        help="no more attempts on a schema after this many seconds (300; quick: 30)")
     parser.add_argument("--threads", type=int, help="torch threads (default: SDG_WORKER_THREADS, else torch's)")
     parser.add_argument("--retry-batch", type=int, default=4,
                         help="coverage retries decoded together after a rejected first attempt (1: one at a time)")
@@ -143,7 +149,8 @@ def report(out: dict, settings) -> None:
             print(f"{size:>5} {row['records_per_s']:>9.2f} {row['tokens_per_s']:>9.1f} {row['valid']:>6} "
                   f"{row['generated']:>5} {row['seconds']:>8.1f}")
     if dup := out.get("duplicates"):
-        print(f"\nduplicates: {dup['exact_duplicates']} of {dup['records']} records exact ({dup['duplicate_rate']:.3f}),"
+        print(f"\nduplicates: {dup['exact_duplicates']} of {dup['records']} records exact "
+              f"({dup['duplicate_rate']:.3f}),"
               f" same full name {dup['same_full_name_rate']:.3f}; {dup['rejected']} rejected on the way; "
               f"{dup['records_per_s']:.2f} records/s at batch {dup['batch_size']}")
     if cov := out.get("coverage"):
