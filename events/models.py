@@ -150,7 +150,6 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     JobSubmitted, JobStarted, RecordGenerated, RecordRejected, JobProgressed, JobCompleted, JobFailed,
     JobCancelRequested, JobCancelled,
 )
-TERMINAL_TYPES = frozenset({"JobCompleted", "JobFailed", "JobCancelled"})
 _any_event = TypeAdapter(AnyEvent)
 
 
