@@ -6,6 +6,8 @@ against the user's schema), so they can raise coverage but never add defects:
     lets the model invent keys such as "" or ", id: " until max_new_tokens cuts the record), as the worker now does,
     but not when a required name is missing from properties, nor on $ref targets used inside allOf/anyOf/oneOf
     (llguidance intersects them with their siblings: closing them made two JSONSchemaBench schemas unsatisfiable);
+    anyOf/oneOf branches are closed too when their parent lists no properties of its own (an object with invented
+    keys matched both oneOf branches of Github_easy/o13129 on every attempt);
   - arrays without maxItems get maxItems = max(minItems, 3);
   - strings with a format get a maxLength too (date-time fractions ran to hundreds of digits);
   - objects used as maps (additionalProperties or patternProperties a schema) get maxProperties = max(minProperties, 3)
@@ -61,6 +63,10 @@ def _tighten(node: Any, limit: int, path: str, combined: set[str], in_combinator
         if key in SCHEMA_MAPS and isinstance(value, dict):
             node[key] = {name: _tighten(sub, limit, f"{path}/{key}/{name}", combined)
                          for name, sub in value.items()}
+        elif key in ("anyOf", "oneOf") and isinstance(value, list) and "properties" not in node:
+            # Branches of a node with no properties of its own can be closed: each then accepts less, and a
+            # record with invented keys no longer matches every oneOf branch at once.
+            node[key] = [_tighten(sub, limit, f"{path}/{key}/{i}", combined) for i, sub in enumerate(value)]
         elif key not in ("enum", "const", "examples", "default", "required"):
             node[key] = _tighten(value, limit, f"{path}/{key}", combined, key in COMBINATORS)
     if _closable(node) and not in_combinator and path not in combined:
