@@ -68,7 +68,10 @@ class Plan:
 
     def decode(self, indices: list[int], seed: int) -> list[Completion]:
         """Blocking: the model call for one batch."""
-        return self.engine.generate(self.model_schema, [self.prompt(i) for i in indices], seed)
+        return self.decode_prompts([self.prompt(i) for i in indices], seed)
+
+    def decode_prompts(self, prompts: list[str], seed: int) -> list[Completion]:
+        return self.engine.generate(self.model_schema, prompts, seed)
 
     def assemble(self, completion: Completion, sampled: dict[str, Any]) -> Verdict:
         verdict = judge(completion.text, self.model_schema)
@@ -138,10 +141,11 @@ class JobRun:
 
     async def generate(self, indices: list[int], batch_number: int) -> list[Candidate]:
         seed = batch_seed(self.spec.seed, batch_number)
-        completions = await asyncio.to_thread(self.plan.decode, indices, seed)
+        prompts = [self.plan.prompt(i) for i in indices]  # built once: decoded, then hashed into provenance
+        completions = await asyncio.to_thread(self.plan.decode_prompts, prompts, seed)
         return [Candidate(index, completion, self.plan.sampled(index),
-                          self.plan.provenance(indices, position, seed, self.plan.prompt(index)))
-                for position, (index, completion) in enumerate(zip(indices, completions, strict=True))]
+                          self.plan.provenance(indices, position, seed, prompt))
+                for position, (index, prompt, completion) in enumerate(zip(indices, prompts, completions, strict=True))]
 
     async def accept(self, candidate: Candidate) -> bool:
         """Publishes RecordGenerated or RecordRejected; False when the index must be generated again."""

@@ -4,6 +4,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
 from services.worker.http_engine import HttpEngine, create_engine
@@ -57,5 +58,5 @@ def test_each_prompt_becomes_a_guided_json_chat_request_with_its_own_seed(server
 
 def test_an_unreachable_server_surfaces_as_an_exception():
     engine = create_engine(WorkerSettings(provider="openai", openai_base_url="http://127.0.0.1:9"))
-    with pytest.raises(Exception):
+    with pytest.raises(httpx.ConnectError):
         engine.generate(SCHEMA, [engine.chat_prompt("s", "u")], seed=1)
