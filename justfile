@@ -33,6 +33,7 @@ status:
 # The main job: start everything, generate 10 customers, show progress, print them.
 demo count="10":
     just up
+    SDG_API_KEY="${SDG_API_KEY:-$(sdg keys create --name demo --scopes read,write)}" \
     sdg generate schemas/records/customer.json --count {{count}} --instructions "Customers of a European bookshop chain."
 
 # The test suite (starts the servers and the services it needs).

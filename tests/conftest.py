@@ -1,4 +1,5 @@
 import os
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -15,16 +16,34 @@ def stack() -> Stack:
 
 
 @pytest.fixture
-async def api(stack):
-    import httpx
-
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
 async def es(stack):
     from elasticsearch import AsyncElasticsearch
 
     async with AsyncElasticsearch(stack.es_url) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def client_for(stack):
+    """`async with client_for("acme", "read", "write") as api:` an API client with a fresh key of that tenant."""
+    import httpx
+    from elasticsearch import AsyncElasticsearch
+
+    from services.api.keys import issue_key
+
+    @asynccontextmanager
+    async def make(tenant: str = "default", *scopes: str):
+        async with AsyncElasticsearch(stack.es_url) as es:
+            _, key = await issue_key(es, tenant, scopes or ("read", "write"), name="test", created_by="tests")
+        async with httpx.AsyncClient(base_url=stack.api_url, timeout=30,
+                                     headers={"Authorization": f"Bearer {key}"}) as client:
+            yield client
+
+    return make
+
+
+@pytest.fixture
+async def api(client_for):
+    """An API client with a read+write key of tenant "default"."""
+    async with client_for("default", "read", "write") as client:
         yield client

@@ -20,13 +20,18 @@ from events.topology import EVENT_LOG, EVENTS, INGEST, PROJECTOR
 NON_WORKER_QUEUES = (PROJECTOR.name, INGEST.name, EVENT_LOG.name)
 
 
-def job_events(job_id: str | None = None, records: int = 2, rejections: int = 1, fail: bool = False) -> list[Envelope]:
+def job_events(job_id: str | None = None, records: int = 2, rejections: int = 1, fail: bool = False,
+               tenant: str = "default", contents: list[dict[str, Any]] | None = None) -> list[Envelope]:
+    """A job's events; `contents` gives the records (else `{"n": i}`), and then `records` is their number."""
     job_id = job_id or f"synthetic-{uuid.uuid4().hex[:12]}"
     correlation = uuid.uuid4()
-    seq = iter(range(1, 1000))
+    seq = iter(range(1, 100_000))
+    if contents is not None:
+        records = len(contents)
 
     def env() -> dict[str, Any]:
-        return dict(event_id=uuid.uuid4(), job_id=job_id, sequence=next(seq), correlation_id=correlation)
+        return dict(event_id=uuid.uuid4(), job_id=job_id, sequence=next(seq), correlation_id=correlation,
+                    tenant=tenant)
 
     events: list[Envelope] = [
         JobSubmitted(**env(), spec={"schema": {"type": "object", "properties": {"n": {"type": "integer"}}},
@@ -38,7 +43,8 @@ def job_events(job_id: str | None = None, records: int = 2, rejections: int = 1,
                                      records_rejected=r))
     generated = records - 1 if fail else records
     for i in range(generated):
-        events.append(RecordGenerated(**env(), record_id=f"{job_id}-{i:06d}", index=i, record={"n": i},
+        record = contents[i] if contents is not None else {"n": i}
+        events.append(RecordGenerated(**env(), record_id=f"{job_id}-{i:06d}", index=i, record=record,
                                       records_generated=i + 1))
     if fail:
         events.append(JobFailed(**env(), reason="record 1 failed validation 5 times", records_generated=generated,

@@ -1,22 +1,96 @@
-"""Failures of the servers behind the API become 503s that say which one, never a bare 500."""
+"""One error format for every failure: RFC 9457 problem details (`application/problem+json`).
 
+Client mistakes keep their 4xx and say what to fix; failures of the servers behind the API become 503s that name
+the server; anything else is a 500 problem that is logged with its traceback (and counts as a bug).
+"""
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from elasticsearch import BadRequestError
 from elasticsearch import ConnectionError as SearchConnectionError
 from elasticsearch import TransportError
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+log = structlog.get_logger()
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str = Field(description="The HTTP status phrase.")
+    status: int
+    detail: str = Field(description="What was wrong, and what to change.")
+    instance: str | None = Field(None, description="The path of the request.")
+    errors: list[dict[str, Any]] | None = Field(None, description="For 422: each invalid field and why.")
+
+
+def problem(request: Request, status: int, detail: str, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
+    body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, instance=request.url.path, **extra)
+    return JSONResponse(status_code=status, content=jsonable_encoder(body.model_dump(exclude_none=True)),
+                        media_type=PROBLEM_JSON, headers=headers)
+
+
+async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    return problem(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+
+def describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "request"
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+              for e in exc.errors()]
+    detail = "; ".join(describe(e) for e in errors[:5]) + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
+    return problem(request, 422, detail or "the request is not valid", errors=errors)
+
+
+async def search_refused(request: Request, exc: BadRequestError) -> JSONResponse:
+    """Elasticsearch refused a query built from the request (a cursor or a search text it cannot run)."""
+    return problem(request, 400, f"the search could not be run as given (check `q`, `where` and `after`): "
+                                 f"{exc.message}")
 
 
 async def search_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=503, content={"detail": f"Elasticsearch is unavailable: {exc}"})
+    return problem(request, 503, f"Elasticsearch is unavailable, try again shortly: {exc}")
 
 
 async def broker_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=503, content={"detail": f"RabbitMQ is unavailable: {exc}"})
+    return problem(request, 503, f"RabbitMQ is unavailable, try again shortly: {exc}")
+
+
+async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", path=request.url.path)
+    return problem(request, 500, f"internal error ({type(exc).__name__}); it has been logged")
+
+
+# Error responses every route may give, for the OpenAPI document.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase}
+    for status in (401, 403, 404, 422, 503)
+}
 
 
 def install(app: FastAPI) -> None:
     from aio_pika.exceptions import AMQPError
 
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(BadRequestError, search_refused)
     app.add_exception_handler(SearchConnectionError, search_unavailable)
     app.add_exception_handler(TransportError, search_unavailable)
     app.add_exception_handler(AMQPError, broker_unavailable)
+    app.add_exception_handler(Exception, unexpected)

@@ -7,14 +7,21 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 from fastapi import HTTPException
 
-from services.api.models import JobPublic, RecordPublic, RecordsPage
-from services.common.search import RECORDS_INDEX
+from services.api.record_search import RecordQuery
+from services.api.models import JobPublic, JobsPage, RecordPublic, RecordsPage
+from services.common.search import JOBS_INDEX, RECORDS_INDEX
 from services.projector.store import read_job
 
 
-async def job_or_404(es: AsyncElasticsearch, job_id: str) -> JobPublic:
+def tenant_filter(tenant: str) -> dict[str, Any]:
+    return {"term": {"tenant": tenant}}
+
+
+async def job_or_404(es: AsyncElasticsearch, job_id: str, tenant: str | None = None) -> JobPublic:
+    """The job, if it exists and (when `tenant` is given) belongs to that tenant: another tenant's job is a 404,
+    exactly like a job that does not exist, so ids cannot be probed across tenants."""
     found = await read_job(es, job_id)
-    if found is None:
+    if found is None or (tenant is not None and found["_source"].get("tenant", "default") != tenant):
         raise HTTPException(status_code=404, detail=f"job {job_id!r} not found")
     return JobPublic.from_projection(found["_source"])
 
@@ -38,16 +45,37 @@ def decode_cursor(cursor: str) -> list[Any]:
     return value
 
 
-async def records_page(es: AsyncElasticsearch, job_id: str, size: int, after: str | None) -> RecordsPage:
+async def records_page(es: AsyncElasticsearch, query: RecordQuery, size: int, after: str | None) -> RecordsPage:
     extra = {"search_after": decode_cursor(after)} if after else {}
-    response = await es.search(
-        index=RECORDS_INDEX.alias,
-        query={"term": {"job_id": job_id}},
-        sort=[{"index": "asc"}],
-        size=size,
-        **extra,
-    )
+    response = await es.search(index=RECORDS_INDEX.alias, query=query.body(), sort=query.sort(), size=size,
+                               track_total_hits=False, **extra)
     hits = response["hits"]["hits"]
     records = [RecordPublic.model_validate(hit["_source"]) for hit in hits]
     cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == size else None
     return RecordsPage(records=records, next=cursor)
+
+
+async def record_or_404(es: AsyncElasticsearch, record_id: str, tenant: str) -> RecordPublic:
+    """Real-time GET by id (the record id is the document id); another tenant's record is a 404 too."""
+    found = await es.options(ignore_status=404).get(index=RECORDS_INDEX.alias, id=record_id)
+    if not found.get("found") or found["_source"].get("tenant") != tenant:
+        raise HTTPException(status_code=404, detail=f"record {record_id!r} not found")
+    return RecordPublic.model_validate(found["_source"])
+
+
+async def jobs_page(es: AsyncElasticsearch, tenant: str, statuses: list[str] | None, after_time, before_time,
+                    size: int, after: str | None) -> JobsPage:
+    filters: list[dict[str, Any]] = [tenant_filter(tenant)]
+    if statuses:
+        filters.append({"terms": {"status": statuses}})
+    if after_time or before_time:
+        bounds = {"gte": after_time.isoformat()} if after_time else {}
+        bounds |= {"lt": before_time.isoformat()} if before_time else {}
+        filters.append({"range": {"submitted_at": bounds}})
+    extra = {"search_after": decode_cursor(after)} if after else {}
+    response = await es.search(index=JOBS_INDEX.alias, query={"bool": {"filter": filters}},
+                               sort=[{"submitted_at": {"order": "desc", "missing": "_last"}}, {"job_id": "asc"}],
+                               size=size, **extra)
+    hits = response["hits"]["hits"]
+    jobs = [JobPublic.from_projection(hit["_source"]) for hit in hits]
+    return JobsPage(jobs=jobs, next=encode_cursor(hits[-1]["sort"]) if len(hits) == size else None)

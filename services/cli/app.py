@@ -10,11 +10,23 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from services.cli import keys
 from services.cli.client import ApiError, SdgClient
+from services.cli.credentials import saved_key
 
 app = typer.Typer(help="Synthetic datasets from a local language model.", no_args_is_help=True)
+app.add_typer(keys.app, name="keys")
 err = Console(stderr=True)
 ApiOption = Annotated[str, typer.Option(envvar="SDG_API_URL", help="Base URL of the sdg API.")]
+KeyOption = Annotated[str | None, typer.Option("--key", help="API key (default: $SDG_API_KEY, then the saved key).")]
+
+
+def client_for(api: str, key: str | None) -> SdgClient:
+    key = key or saved_key()
+    if not key:
+        err.print("[red]no API key: run `sdg keys create --save` on the server, or set SDG_API_KEY[/red]")
+        raise typer.Exit(2)
+    return SdgClient(api, key)
 
 
 def read_json(path: Path, what: str):
@@ -47,11 +59,12 @@ def generate(
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible output.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write records as JSONL here.")] = None,
     api: ApiOption = "http://127.0.0.1:8000",
+    key: KeyOption = None,
 ) -> None:
     """Generate COUNT records matching SCHEMA, show progress, then print or write them."""
     body = {"schema": read_json(schema, "the schema"), "count": count, "instructions": instructions,
             "examples": read_json(examples, "examples") if examples else [], "seed": seed}
-    client = SdgClient(api)
+    client = client_for(api, key)
     try:
         job = client.submit(body)
         job = watch(client, job)
@@ -78,10 +91,10 @@ def write_records(client: SdgClient, job_id: str, out: Path | None) -> None:
 
 
 @app.command()
-def status(job_id: str, api: ApiOption = "http://127.0.0.1:8000") -> None:
+def status(job_id: str, api: ApiOption = "http://127.0.0.1:8000", key: KeyOption = None) -> None:
     """Print a job's state as JSON."""
     try:
-        print(json.dumps(SdgClient(api).job(job_id), indent=2))
+        print(json.dumps(client_for(api, key).job(job_id), indent=2))
     except ApiError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

@@ -13,8 +13,8 @@ class ApiError(Exception):
 
 
 class SdgClient:
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+    def __init__(self, base_url: str, key: str, timeout: float = 30.0) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=timeout, headers={"Authorization": f"Bearer {key}"})
 
     def _check(self, response: httpx.Response) -> Any:
         if response.is_error:

@@ -26,13 +26,18 @@ class IndexSpec:
 EVENTS_INDEX = IndexSpec("sdg-events", "events.json")
 RECORDS_INDEX = IndexSpec("sdg-records", "records.json")
 JOBS_INDEX = IndexSpec("sdg-jobs", "jobs.json")
-ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX)
+KEYS_INDEX = IndexSpec("sdg-keys", "keys.json")
+ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX, KEYS_INDEX)
 
 
 async def ensure_indices(es: AsyncElasticsearch, specs=ALL_INDICES) -> None:
-    """Create each alias's first concrete index if the alias does not exist yet (safe to run concurrently)."""
+    """Create each alias's first concrete index if the alias does not exist yet (safe to run concurrently).
+
+    Where the alias exists, new fields of the mapping file are added to it (additive changes only; a changed field
+    type needs a new generation and a replay)."""
     for spec in specs:
         if await es.indices.exists_alias(name=spec.alias):
+            await es.indices.put_mapping(index=spec.alias, properties=spec.body()["mappings"]["properties"])
             continue
         body = spec.body()
         await es.options(ignore_status=400).indices.create(

@@ -34,10 +34,8 @@ async def follow(api, job_id: str) -> list[tuple[str, dict]]:
 
 
 @pytest.fixture(scope="module")
-async def finished_job(stack):
-    import httpx
-
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as api:
+async def finished_job(client_for):
+    async with client_for("default", "read", "write") as api:
         response = await api.post("/v1/jobs", json={"schema": SCHEMA, "count": COUNT, "seed": 11,
                                                     "instructions": "Accounts of a hiking club."})
         assert response.status_code == 202, response.text

@@ -1,22 +1,28 @@
-"""/v1/jobs: submit a job, read its state."""
+"""/v1/jobs: submit a job, list a tenant's jobs, read one, cancel one."""
 
 import secrets
 import uuid
+from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 
 from events import JobCancelRequested, JobSubmitted, new_correlation_id
 from events.models import JobSpec
-from services.api.deps import BusDep, JobDep, SearchDep
-from services.api.models import JobCancel, JobCreate, JobPublic
+from services.api.auth import ReadCaller, WriteCaller
+from services.api.deps import BusDep, JobDep, SearchDep, WritableJobDep
+from services.api.models import JobCancel, JobCreate, JobPublic, JobsPage
+from services.api.queries import jobs_page
 from services.api.schema_check import check_job_schema
 from services.projector.store import project
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
+Status = Literal["submitted", "running", "completed", "failed", "cancelled"]
+
 
 @router.post("", status_code=202, response_model=JobPublic)
-async def create_job(body: JobCreate, bus: BusDep, es: SearchDep) -> JobPublic:
+async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, caller: WriteCaller) -> JobPublic:
     """Submit a generation job. Returns at once; follow it with GET /v1/jobs/{id}/events."""
     check_job_schema(body.schema_, body.examples)
     spec = JobSpec(
@@ -27,7 +33,7 @@ async def create_job(body: JobCreate, bus: BusDep, es: SearchDep) -> JobPublic:
         seed=body.seed if body.seed is not None else secrets.randbits(63),
     )
     job_id = uuid.uuid4().hex
-    event = JobSubmitted(event_id=uuid.uuid4(), job_id=job_id, sequence=1,
+    event = JobSubmitted(event_id=uuid.uuid4(), job_id=job_id, sequence=1, tenant=caller.tenant,
                          correlation_id=new_correlation_id(), spec=spec)
     await bus.publish(event)
     # Read-your-writes: apply our own event to the projection, so a GET right after this finds the job.
@@ -36,17 +42,34 @@ async def create_job(body: JobCreate, bus: BusDep, es: SearchDep) -> JobPublic:
     return JobPublic.from_projection(doc)
 
 
+@router.get("", response_model=JobsPage)
+async def list_jobs(
+    es: SearchDep,
+    caller: ReadCaller,
+    status: Annotated[list[Status] | None, Query(description="Only jobs in these states (repeatable).")] = None,
+    submitted_after: Annotated[datetime | None, Query(description="ISO 8601; inclusive.")] = None,
+    submitted_before: Annotated[datetime | None, Query(description="ISO 8601; exclusive.")] = None,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+    after: Annotated[str | None, Query(description="Cursor from the previous page's `next`.")] = None,
+) -> JobsPage:
+    """The caller's tenant's jobs, newest first, paginated with a cursor (`search_after`)."""
+    if submitted_after and submitted_before and submitted_after >= submitted_before:
+        raise HTTPException(status_code=422, detail="`submitted_after` must be earlier than `submitted_before`")
+    return await jobs_page(es, caller.tenant, status, submitted_after, submitted_before, size, after)
+
+
 @router.get("/{job_id}", response_model=JobPublic)
 async def get_job(job: JobDep) -> JobPublic:
     return job
 
 
 @router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic)
-async def cancel_job(job: JobDep, bus: BusDep, es: SearchDep, body: JobCancel | None = None) -> JobPublic:
+async def cancel_job(job: WritableJobDep, bus: BusDep, es: SearchDep, caller: WriteCaller,
+                     body: JobCancel | None = None) -> JobPublic:
     """Ask the job to stop. The worker stops before its next batch; records already generated stay."""
     if job.finished:
         raise HTTPException(status_code=409, detail=f"job {job.job_id} is already {job.status}; nothing to cancel")
     event = JobCancelRequested(event_id=uuid.uuid4(), job_id=job.job_id, correlation_id=new_correlation_id(),
-                               reason=body.reason if body else "")
+                               tenant=caller.tenant, reason=body.reason if body else "")
     await bus.publish(event)
     return JobPublic.from_projection(await project(es, event))

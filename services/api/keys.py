@@ -1,0 +1,87 @@
+"""API keys: issued once in plain text, stored as a SHA-256 of their secret in the `sdg-keys` index.
+
+A key reads `sdg_<key_id>_<secret>`. The key id is the document id, so checking a key is one GET by id and a
+constant-time comparison of hashes. Keys are credentials, not domain facts: they are written straight to
+Elasticsearch and never travel on the bus or into the event log.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from elasticsearch import AsyncElasticsearch
+
+from services.common.search import KEYS_INDEX
+
+SCOPES = ("read", "write", "admin")
+PREFIX = "sdg_"
+# Each scope grants the ones before it: admin can write and read, write can read.
+IMPLIED = {"read": {"read"}, "write": {"read", "write"}, "admin": {"read", "write", "admin"}}
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    key_id: str
+    tenant: str
+    name: str
+    scopes: frozenset[str]
+    revoked: bool
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def split_key(key: str) -> tuple[str, str] | None:
+    """(key_id, secret) of a well-formed key, else None."""
+    if not key.startswith(PREFIX):
+        return None
+    key_id, _, secret = key[len(PREFIX):].partition("_")
+    if len(key_id) != 16 or not secret:
+        return None
+    return key_id, secret
+
+
+def granted(scopes: list[str] | set[str] | frozenset[str]) -> frozenset[str]:
+    return frozenset().union(*(IMPLIED[s] for s in scopes if s in IMPLIED))
+
+
+async def issue_key(es: AsyncElasticsearch, tenant: str, scopes: tuple[str, ...] | list[str], name: str = "",
+                    created_by: str = "cli") -> tuple[str, str]:
+    """Stores a new key and returns (key_id, the key in plain text). The plain text exists only in this answer."""
+    unknown = set(scopes) - set(SCOPES)
+    if unknown or not scopes:
+        raise ValueError(f"scopes must be a non-empty subset of {', '.join(SCOPES)}; got {sorted(scopes)}")
+    key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+    await es.create(index=KEYS_INDEX.alias, id=key_id, refresh="wait_for", document={
+        "key_id": key_id, "tenant": tenant, "name": name, "scopes": sorted(set(scopes)),
+        "secret_sha256": digest(secret), "created_at": datetime.now(UTC).isoformat(), "created_by": created_by})
+    return key_id, f"{PREFIX}{key_id}_{secret}"
+
+
+async def verify_key(es: AsyncElasticsearch, key: str) -> StoredKey | None:
+    """The stored key if `key` matches one that is not revoked, else None."""
+    parts = split_key(key)
+    if parts is None:
+        return None
+    key_id, secret = parts
+    found = await es.options(ignore_status=404).get(index=KEYS_INDEX.alias, id=key_id)
+    if not found.get("found"):
+        return None
+    doc = found["_source"]
+    if not hmac.compare_digest(doc["secret_sha256"], digest(secret)):
+        return None
+    return StoredKey(key_id=key_id, tenant=doc["tenant"], name=doc.get("name", ""),
+                     scopes=granted(doc["scopes"]), revoked=bool(doc.get("revoked_at")))
+
+
+async def revoke_key(es: AsyncElasticsearch, key_id: str, tenant: str | None) -> bool:
+    """Marks the key revoked; False when there is no such key (in `tenant`, when given)."""
+    found = await es.options(ignore_status=404).get(index=KEYS_INDEX.alias, id=key_id)
+    if not found.get("found") or (tenant is not None and found["_source"]["tenant"] != tenant):
+        return False
+    await es.update(index=KEYS_INDEX.alias, id=key_id, refresh="wait_for",
+                    doc={"revoked_at": datetime.now(UTC).isoformat()})
+    return True
