@@ -33,6 +33,7 @@ class Usage(BaseModel):
 
 class JobPublic(BaseModel):
     job_id: str
+    tenant: str = "default"
     status: str
     count: int | None = None
     records_generated: int = 0
@@ -59,9 +60,16 @@ class JobPublic(BaseModel):
         return self.status in ("completed", "failed", "cancelled")
 
 
+class JobsPage(BaseModel):
+    jobs: list[JobPublic]
+    next: str | None = Field(None, description="Pass as `after` for the next page; null on the last page.")
+
+
 class RecordPublic(BaseModel):
     record_id: str
+    job_id: str | None = None
     index: int
+    revision: int = Field(1, description="1 for the record as first generated; each regeneration adds one.")
     record: dict[str, Any]
     generated_at: datetime | None = None
     usage: Usage | None = None
