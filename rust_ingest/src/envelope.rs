@@ -8,7 +8,7 @@ use std::fmt;
 
 /// Every event type there is. Mirrors `EVENT_TYPES` in events/models.py: add a type there, add it here (a test in
 /// tests/ingest compares the two).
-pub const KNOWN_EVENT_TYPES: [&str; 9] = [
+pub const KNOWN_EVENT_TYPES: [&str; 16] = [
     "JobSubmitted",
     "JobStarted",
     "RecordGenerated",
@@ -18,11 +18,22 @@ pub const KNOWN_EVENT_TYPES: [&str; 9] = [
     "JobFailed",
     "JobCancelRequested",
     "JobCancelled",
+    "BatchSubmitted",
+    "BatchRequestCompleted",
+    "BatchRequestFailed",
+    "RecordRegenerationRequested",
+    "RecordRegenerated",
+    "RecordRegenerationFailed",
+    "RecordTypeRegistered",
 ];
 /// Types sent from outside the job's single writer, so outside its sequence: their `sequence` is always 0
 /// (events/models.py, `JobCancelRequested.sequence`). Every other type counts from 1.
-const OUTSIDE_SEQUENCE_TYPES: [&str; 1] = ["JobCancelRequested"];
+const OUTSIDE_SEQUENCE_TYPES: [&str; 4] =
+    ["JobCancelRequested", "RecordRegenerationRequested", "RecordRegenerated", "RecordRegenerationFailed"];
 pub const RECORD_GENERATED: &str = "RecordGenerated";
+pub const RECORD_REGENERATED: &str = "RecordRegenerated";
+/// The revision a `RecordGenerated` writes: the original of its record. A `RecordRegenerated` names a later one.
+pub const FIRST_REVISION: u64 = 1;
 
 /// How much of an offending value a refusal quotes.
 const MAX_QUOTED_CHARS: usize = 80;
@@ -82,6 +93,8 @@ struct IngestRawFields<'a> {
     record: Option<&'a RawValue>,
     #[serde(borrow)]
     usage: Option<&'a RawValue>,
+    #[serde(borrow)]
+    revision: Option<&'a RawValue>,
 }
 
 /// An event whose envelope passed every rule. Raw fields keep their exact JSON for the record document.
@@ -93,21 +106,24 @@ pub struct IngestEnvelope<'a> {
     pub job_id: String,
     pub occurred_at_raw: &'a RawValue,
     pub correlation_id_raw: &'a RawValue,
-    /// Present exactly when `event_type` is `RecordGenerated`.
+    /// Present exactly when `event_type` is `RecordGenerated` or `RecordRegenerated`.
     pub record: Option<IngestRecordFields<'a>>,
 }
 
-/// What a `RecordGenerated` event adds to the envelope, each field already checked.
+/// What a record event adds to the envelope, each field already checked.
 pub struct IngestRecordFields<'a> {
     pub record_id_raw: &'a RawValue,
     pub tenant_raw: &'a RawValue,
     pub index_raw: &'a RawValue,
     pub record_raw: &'a RawValue,
     pub usage_raw: Option<&'a RawValue>,
+    /// The record document's external version: `FIRST_REVISION` for `RecordGenerated`, the event's `revision`
+    /// (2 or more) for `RecordRegenerated`.
+    pub revision: u64,
 }
 
 impl<'a> IngestEnvelope<'a> {
-    /// Checks `body` against the envelope rules (and the `RecordGenerated` ones when it is one).
+    /// Checks `body` against the envelope rules (and the record ones when it carries a record).
     pub fn parse(body: &'a [u8]) -> Result<Self, IngestEnvelopeError> {
         let fields = parse_object(body)?;
         let event_id_raw = required(fields.event_id, "event_id")?;
@@ -120,12 +136,19 @@ impl<'a> IngestEnvelope<'a> {
         string(occurred_at_raw, "occurred_at", false)?;
         let correlation_id_raw = required(fields.correlation_id, "correlation_id")?;
         string(correlation_id_raw, "correlation_id", false)?;
-        let record = if event_type == RECORD_GENERATED { Some(record_fields(&fields)?) } else { None };
+        let record = match event_type {
+            RECORD_GENERATED => Some(record_fields(&fields, FIRST_REVISION)?),
+            RECORD_REGENERATED => Some(record_fields(&fields, regenerated_revision(&fields)?)?),
+            _ => None,
+        };
         Ok(Self { event_id_raw, event_id, event_type, job_id_raw, job_id, occurred_at_raw, correlation_id_raw, record })
     }
 }
 
-fn record_fields<'a>(fields: &IngestRawFields<'a>) -> Result<IngestRecordFields<'a>, IngestEnvelopeError> {
+fn record_fields<'a>(
+    fields: &IngestRawFields<'a>,
+    revision: u64,
+) -> Result<IngestRecordFields<'a>, IngestEnvelopeError> {
     let record_id_raw = required(fields.record_id, "record_id")?;
     string(record_id_raw, "record_id", true)?;
     let tenant_raw = required(fields.tenant, "tenant")?;
@@ -136,7 +159,16 @@ fn record_fields<'a>(fields: &IngestRawFields<'a>) -> Result<IngestRecordFields<
     if !record_raw.get().starts_with('{') {
         return Err(invalid("record", "a JSON object", record_raw));
     }
-    Ok(IngestRecordFields { record_id_raw, tenant_raw, index_raw, record_raw, usage_raw: fields.usage })
+    Ok(IngestRecordFields { record_id_raw, tenant_raw, index_raw, record_raw, usage_raw: fields.usage, revision })
+}
+
+/// A regenerated record replaces the original (revision 1), so its revision counts from 2.
+fn regenerated_revision(fields: &IngestRawFields<'_>) -> Result<u64, IngestEnvelopeError> {
+    let raw = required(fields.revision, "revision")?;
+    match integer(raw) {
+        Some(revision) if revision > FIRST_REVISION => Ok(revision),
+        _ => Err(invalid("revision", "an integer >= 2", raw)),
+    }
 }
 
 fn parse_object(body: &[u8]) -> Result<IngestRawFields<'_>, IngestEnvelopeError> {
@@ -267,17 +299,52 @@ mod tests {
         assert!(record.usage_raw.is_none());
     }
 
+    /// The valid record event turned into a `RecordRegenerated` of `revision` (raw JSON; `None` leaves it out).
+    fn regenerated(revision: Option<&str>) -> String {
+        let mut event: serde_json::Map<String, serde_json::Value> = serde_json::from_str(VALID_RECORD).unwrap();
+        event.insert("type".to_owned(), RECORD_REGENERATED.into());
+        event.insert("sequence".to_owned(), 0.into());
+        event.remove("records_generated");
+        if let Some(json) = revision {
+            event.insert("revision".to_owned(), serde_json::from_str(json).unwrap());
+        }
+        serde_json::Value::Object(event).to_string()
+    }
+
     #[test]
-    fn every_known_type_passes_and_only_record_generated_carries_record_fields() {
+    fn every_known_type_passes_and_only_record_events_carry_record_fields() {
         for name in KNOWN_EVENT_TYPES {
             let mut body = with("type", Some(&format!("\"{name}\"")));
             if OUTSIDE_SEQUENCE_TYPES.contains(&name) {
                 body = body.replace(r#""sequence":3"#, r#""sequence":0"#);
             }
+            if name == RECORD_REGENERATED {
+                body = body.replace(r#""index":0"#, r#""index":0,"revision":2"#);
+            }
             let envelope = IngestEnvelope::parse(body.as_bytes()).unwrap();
             assert_eq!(envelope.event_type, name);
-            assert_eq!(envelope.record.is_some(), name == RECORD_GENERATED);
+            assert_eq!(envelope.record.is_some(), [RECORD_GENERATED, RECORD_REGENERATED].contains(&name), "{name}");
         }
+    }
+
+    #[test]
+    fn a_generated_record_is_the_first_revision() {
+        let envelope = IngestEnvelope::parse(VALID_RECORD.as_bytes()).unwrap();
+        assert_eq!(envelope.record.unwrap().revision, FIRST_REVISION);
+    }
+
+    #[test]
+    fn a_regenerated_record_carries_its_revision_from_two_outside_the_sequence() {
+        let body = regenerated(Some("3"));
+        let envelope = IngestEnvelope::parse(body.as_bytes()).unwrap();
+        let record = envelope.record.unwrap();
+        assert_eq!((record.revision, record.record_raw.get()), (3, r#"{"name":"Ada"}"#));
+        for value in ["1", "0", "-2", "2.5", r#""2""#, "null"] {
+            assert_eq!(refused_field(&regenerated(Some(value))), "revision", "{value}");
+        }
+        assert_eq!(refusal(&regenerated(None)), IngestEnvelopeError::Missing("revision"));
+        let in_sequence = regenerated(Some("2")).replace(r#""sequence":0"#, r#""sequence":4"#);
+        assert_eq!(refused_field(&in_sequence), "sequence");
     }
 
     #[test]

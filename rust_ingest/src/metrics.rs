@@ -77,7 +77,7 @@ impl IngestMetrics {
             ("sdg_ingest_docs_indexed_total", "Documents Elasticsearch created.", get(&self.docs_indexed)),
             (
                 "sdg_ingest_docs_already_ingested_total",
-                "Documents Elasticsearch already held (409 on create), counted as done.",
+                "Documents Elasticsearch already held, or held newer (409), counted as done.",
                 get(&self.docs_already_ingested),
             ),
             ("sdg_ingest_batches_total", "Batches completed (all messages settled).", get(&self.batches)),

@@ -176,7 +176,7 @@ mod tests {
         let body = String::from_utf8(build_bulk_body(&messages, &[items[3], items[0]])).unwrap();
         let lines: Vec<&str> = body.lines().collect();
         assert_eq!(lines.len(), 4);
-        assert_eq!(lines[0], r#"{"create":{"_index":"records","_id":"2"}}"#);
+        assert_eq!(lines[0], r#"{"index":{"_index":"records","_id":"2","version":1,"version_type":"external"}}"#);
         assert_eq!(lines[2], r#"{"create":{"_index":"events","_id":"00000000-0000-4000-8000-000000000001"}}"#);
         assert!(body.ends_with('\n'));
     }

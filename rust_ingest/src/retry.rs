@@ -10,7 +10,8 @@ use std::time::Duration;
 pub enum IngestItemOutcome {
     /// 2xx: Elasticsearch stored the document.
     Indexed,
-    /// 409 on `create`: a previous delivery already stored it, which is just as durable.
+    /// 409 on `create`: a previous delivery already stored it, which is just as durable. 409 on an externally
+    /// versioned `index` (a record): Elasticsearch holds this revision or a newer one, which must stay.
     AlreadyIngested,
     /// 429 or 5xx: try this item again later.
     Retry(String),
@@ -80,7 +81,7 @@ fn classify_item(item: &HashMap<String, IngestBulkItem>) -> IngestItemOutcome {
     };
     match result.status {
         200..=299 => IngestItemOutcome::Indexed,
-        409 if action == "create" => IngestItemOutcome::AlreadyIngested,
+        409 if action == "create" || action == "index" => IngestItemOutcome::AlreadyIngested,
         status if IngestRetryLogic::is_transient_status(status) => {
             IngestItemOutcome::Retry(error_reason(result.error.as_ref(), status))
         }
@@ -168,13 +169,14 @@ impl IngestBackoff {
 mod tests {
     use super::*;
 
-    // Literal bodies: the first four as Elasticsearch 9.5.4 returned them here (two with the `filter_path` the
+    // Literal bodies: the first five as Elasticsearch 9.5.4 returned them here (two with the `filter_path` the
     // service sends); the 429/503 shapes as Elasticsearch documents them for rejected executions and unavailable
     // shards; the mapper_parsing_exception shape as Elasticsearch 8 returns it.
     const ALL_OK: &str = r#"{"errors":false,"took":200,"items":[{"create":{"_index":"sdg-events","_id":"a","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1,"status":201}},{"create":{"_index":"sdg-events","_id":"b","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":1,"_primary_term":1,"status":201}}]}"#;
     const FILTERED_OK: &str = r#"{"errors":false,"items":[{"create":{"status":201}}]}"#;
     const CONFLICT_PARSE_AND_CREATED: &str = r#"{"errors":true,"took":0,"items":[{"create":{"_index":"sdg-events","_id":"a","status":409,"error":{"type":"version_conflict_engine_exception","reason":"[a]: version conflict, document already exists (current version [1])","index_uuid":"axHGkgSmTaCyo8GpxO6tdw","shard":"0","index":"sdg-events"}}},{"create":{"_index":"sdg-events","_id":"c","status":400,"error":{"type":"document_parsing_exception","reason":"[1:6] failed to parse field [n] of type [integer] in document with id 'c'. Preview of field's value: 'not a number'","caused_by":{"type":"number_format_exception","reason":"For input string: \"not a number\""}}}},{"create":{"_index":"sdg-events","_id":"d","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":2,"_primary_term":1,"status":201}}]}"#;
     const FILTERED_CONFLICT: &str = r#"{"errors":true,"items":[{"create":{"status":409,"error":{"type":"version_conflict_engine_exception","reason":"[a]: version conflict, document already exists (current version [1])","index_uuid":"axHGkgSmTaCyo8GpxO6tdw","shard":"0","index":"sdg-events"}}}]}"#;
+    const FILTERED_STALE_REVISIONS: &str = r#"{"errors":true,"items":[{"index":{"status":409,"error":{"type":"version_conflict_engine_exception","reason":"[r]: version conflict, current version [1] is higher or equal to the one provided [1]","index_uuid":"Y8WXPvFsQCC_6bqySPfGpg","shard":"0","index":"itest-b-version-1263"}}},{"index":{"status":200}},{"index":{"status":409,"error":{"type":"version_conflict_engine_exception","reason":"[r]: version conflict, current version [2] is higher or equal to the one provided [1]","index_uuid":"Y8WXPvFsQCC_6bqySPfGpg","shard":"0","index":"itest-b-version-1263"}}}]}"#;
     const ONE_429_ONE_201: &str = r#"{"took":3,"errors":true,"items":[{"create":{"_index":"sdg-events","_id":"a","status":429,"error":{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=108, max_coordinating_and_primary_bytes=0]"}}},{"create":{"_index":"sdg-events","_id":"b","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":5,"_primary_term":1,"status":201}}]}"#;
     const MAPPER_PARSING_400: &str = r#"{"took":1,"errors":true,"items":[{"create":{"_index":"sdg-records","_id":"job-1/0","status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse field [record.age] of type [long] in document with id 'job-1/0'. Preview of field's value: 'old'","caused_by":{"type":"illegal_argument_exception","reason":"For input string: \"old\""}}}}]}"#;
     const WHOLE_503: &str = r#"{"error":{"root_cause":[{"type":"unavailable_shards_exception","reason":"[sdg-events][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest [[sdg-events][0]] containing [2] requests]"}],"type":"unavailable_shards_exception","reason":"[sdg-events][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest [[sdg-events][0]] containing [2] requests]"},"status":503}"#;
@@ -210,6 +212,16 @@ mod tests {
         let outcome = items(IngestRetryLogic::classify(200, CONFLICT_PARSE_AND_CREATED.as_bytes(), 3));
         assert_eq!(outcome[0], IngestItemOutcome::AlreadyIngested);
         assert_eq!(outcome[2], IngestItemOutcome::Indexed);
+    }
+
+    #[test]
+    fn version_conflict_on_an_external_version_index_counts_as_already_ingested() {
+        // Revision 1 over a created revision 1, then revision 2, then revision 1 again over revision 2.
+        let outcome = items(IngestRetryLogic::classify(200, FILTERED_STALE_REVISIONS.as_bytes(), 3));
+        assert_eq!(
+            outcome,
+            vec![IngestItemOutcome::AlreadyIngested, IngestItemOutcome::Indexed, IngestItemOutcome::AlreadyIngested]
+        );
     }
 
     #[test]

@@ -1,0 +1,82 @@
+"""A new revision of one record: the job's own Plan (same prompt, sampled fields and judge), a seed derived from the
+job seed, the record's index, the revision and the attempt, so the same request always gives the same record."""
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from events import Envelope, stable_event_id
+from events.models import RecordRegenerated, RecordRegenerationFailed, RecordRegenerationRequested, Usage
+from services.worker.engine import Completion, Engine
+from services.worker.job_run import Plan
+
+log = structlog.get_logger()
+
+
+def regeneration_seed(job_seed: int, index: int, revision: int, attempt: int) -> int:
+    return random.Random(f"{job_seed}/regenerate/{index}/{revision}/{attempt}").getrandbits(63)
+
+
+class Regeneration:
+    """Answers one RecordRegenerationRequested with RecordRegenerated, or RecordRegenerationFailed once
+    `max_attempts` candidates were all invalid. Event ids come from (job, index, revision), so a redelivered
+    request yields the same events and the ingest stores them once."""
+
+    def __init__(self, request: RecordRegenerationRequested, engine: Engine, max_attempts: int) -> None:
+        self.request, self.engine, self.max_attempts = request, engine, max_attempts
+
+    def envelope(self, type_: str) -> dict[str, Any]:
+        r = self.request
+        return {"event_id": stable_event_id(r.job_id, type_, f"{r.index}/{r.revision}"), "job_id": r.job_id,
+                "correlation_id": r.correlation_id, "causation_id": r.event_id, "tenant": r.tenant,
+                "record_id": r.record_id, "index": r.index, "revision": r.revision}
+
+    async def run(self) -> RecordRegenerated | RecordRegenerationFailed:
+        """The sampled fields stay those of the original record (they are drawn per index); the model rewrites the
+        rest. `usage` sums every attempt, the rejected ones included, since nothing else accounts for them."""
+        index, spec = self.request.index, self.request.spec
+        plan = Plan(spec, self.engine)
+        prompt, sampled = plan.prompt(index), plan.sampled(index)
+        usage, reason = Usage(), ""
+        for attempt in range(self.max_attempts):
+            seed = regeneration_seed(spec.seed, index, self.request.revision, attempt)
+            [completion] = await asyncio.to_thread(plan.decode_prompts, [prompt], seed)
+            usage = add(usage, completion)
+            verdict = plan.assemble(completion, sampled)
+            if verdict.valid:
+                return RecordRegenerated(**self.envelope("RecordRegenerated"), record=verdict.record, usage=usage,
+                                         provenance=plan.provenance([index], 0, seed, prompt))
+            reason = verdict.reason or ""
+            log.info("regenerated record rejected", index=index, attempt=attempt + 1, reason=reason)
+        return self.failed(f"{self.max_attempts} attempts gave no valid record; last reason: {reason}")
+
+    def failed(self, reason: str) -> RecordRegenerationFailed:
+        return RecordRegenerationFailed(**self.envelope("RecordRegenerationFailed"), reason=reason)
+
+
+def add(usage: Usage, completion: Completion) -> Usage:
+    return Usage(prompt_tokens=usage.prompt_tokens + completion.prompt_tokens,
+                 completion_tokens=usage.completion_tokens + completion.completion_tokens,
+                 latency_ms=round(usage.latency_ms + completion.latency_ms, 1))
+
+
+async def regenerate(request: RecordRegenerationRequested, engine: Engine,
+                     publish: Callable[[Envelope], Awaitable[None]], max_attempts: int) -> None:
+    """Publishes the outcome of one request; an engine error becomes RecordRegenerationFailed with its reason."""
+    structlog.contextvars.bind_contextvars(job_id=request.job_id, event_id=str(request.event_id),
+                                           correlation_id=str(request.correlation_id))
+    try:
+        regeneration = Regeneration(request, engine, max_attempts)
+        try:
+            outcome = await regeneration.run()
+        except Exception as exc:  # noqa: BLE001 - any generation failure ends the request with its reason
+            log.exception("regeneration failed")
+            outcome = regeneration.failed(f"{type(exc).__name__}: {exc}")
+        await publish(outcome)
+        log.info("regeneration finished", status=outcome.type, record_id=request.record_id,
+                 revision=request.revision)
+    finally:
+        structlog.contextvars.unbind_contextvars("job_id", "event_id", "correlation_id")
