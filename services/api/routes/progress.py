@@ -1,55 +1,79 @@
-"""/v1/jobs/{id}/events: progress as server-sent events until the job ends and its records are readable."""
+"""/v1/jobs/{id}/events: every event of the job as a server-sent event, resumable with Last-Event-ID."""
 
-import asyncio
-import time
-from collections.abc import AsyncIterator
+from typing import Annotated
 
-from elasticsearch import ConnectionError as SearchConnectionError
-from elasticsearch import TransportError
-from fastapi import APIRouter
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi.responses import StreamingResponse
 
+from services.api.auth import ReadCaller
+from services.api import event_log
 from services.api.deps import JobDep, SearchDep, SettingsDep
+from services.api.job_stream import JobEventStream, StreamStart
 from services.api.models import JobPublic
-from services.api.queries import count_records, job_or_404
+from services.projector.store import read_job
 
 router = APIRouter(prefix="/v1/jobs", tags=["progress"])
 
 
-@router.get("/{job_id}/events", response_class=EventSourceResponse)
-async def follow_job(job: JobDep, es: SearchDep, settings: SettingsDep) -> AsyncIterator[ServerSentEvent]:
-    """Emits `progress` whenever the job's projection moves, then one `completed` or `failed` event and closes.
+class EventStreamResponse(StreamingResponse):
+    """`text/event-stream` of bytes framed once by the hub (FastAPI's EventSourceResponse would re-encode every
+    event for every client, and wants a generator endpoint)."""
 
-    The final event is sent once every generated record is searchable, so a client may fetch records right after.
-    Event ids are the job's applied position. (FastAPI sends keep-alive pings while the job is quiet.)
-    """
-    last: JobPublic | None = None
-    while True:
-        if job != last:
-            yield ServerSentEvent(event="progress", id=str(job.applied_through), data=job.model_dump(mode="json"))
-            last = job
-        if job.finished:
-            await wait_for_records(es, job, settings.records_settle_timeout_s, settings.progress_poll_s)
-            yield ServerSentEvent(event=job.status, id=str(job.applied_through), data=job.model_dump(mode="json"))
-            return
-        await asyncio.sleep(settings.progress_poll_s)
-        job = await latest(es, job)
+    media_type = "text/event-stream"
+
+# One server-sent event (OpenAPI 3.2 `itemSchema`): `data` is the event's JSON (see /asyncapi.json), `id` its sequence.
+SSE_ITEM = {"type": "object", "required": ["data"], "properties": {
+    "event": {"type": "string", "description": "The event type, e.g. RecordGenerated; `stream_error` on a gap."},
+    "data": {"type": "string", "contentMediaType": "application/json"},
+    "id": {"type": "string", "pattern": "^[0-9]+$"},
+    "retry": {"type": "integer", "minimum": 0}}}
 
 
-async def latest(es, job: JobPublic) -> JobPublic:
-    """The job's current state; while Elasticsearch is unreachable, the last one seen (the stream stays open)."""
+LastEventId = Annotated[str | None, Header(description="Resume after this event: the `id` of the last event you "
+                                                       "received (browsers send it on reconnect).")]
+
+
+def parse_last_event_id(value: str | None) -> int:
+    if value is None or not value.strip():
+        return 0
     try:
-        return await job_or_404(es, job.job_id)
-    except (SearchConnectionError, TransportError):
-        return job
+        after = int(value)
+    except ValueError:
+        after = -1
+    if after < 0:
+        raise HTTPException(status_code=400, detail=f"Last-Event-ID {value!r} is not an id this stream sent: send "
+                                                    "the `id` of the last event you received (an integer >= 0)")
+    return after
 
 
-async def wait_for_records(es, job: JobPublic, timeout_s: float, poll_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if await count_records(es, job.job_id) >= job.records_generated:
-                return
-        except (SearchConnectionError, TransportError):
-            pass
-        await asyncio.sleep(poll_s)
+@router.get("/{job_id}/events", response_class=EventStreamResponse,
+            responses={200: {"description": "A stream of server-sent events, one per event of the job.",
+                             "content": {"text/event-stream": {"itemSchema": SSE_ITEM}}},
+                       204: {"description": "The job has ended and Last-Event-ID is its last event: nothing more "
+                                            "will come (EventSource stops reconnecting)."}})
+async def follow_job(job: JobDep, caller: ReadCaller, request: Request, es: SearchDep, settings: SettingsDep,
+                     last_event_id: LastEventId = None) -> Response:
+    """Every event of the job in order (`event:` its type, `data:` its JSON, `id:` its sequence in the job), from
+    the first (JobSubmitted, id 1) or from after Last-Event-ID, then live, ending after the job's last event
+    (JobCompleted, JobFailed or JobCancelled).
+
+    Resuming with Last-Event-ID gives every later event exactly once, with no gap. The last event is sent once all
+    the job's records are searchable, so they may be read right after. A `: ping` comment comes every 15 s
+    (`SDG_API_SSE_HEARTBEAT_S`).
+    JobCancelRequested has no place in the job's sequence: it is sent live, without an id, and not replayed. If an
+    event cannot be read within a few seconds, `stream_error` (with the Last-Event-ID to resume from) ends the
+    stream.
+    """
+    after = parse_last_event_id(last_event_id)
+    projection = ((await read_job(es, job.job_id)) or {}).get("_source", {})
+    if job.finished and after >= projection.get("status_sequence", projection.get("last_sequence", 0)) > 0:
+        return Response(status_code=204)
+    start = StreamStart(job_id=job.job_id, tenant=caller.tenant, after=after,
+                        known_through=projection.get("last_sequence", job.applied_through))
+    stream = JobEventStream(request.app.state.hub, request.app.state.event_log, start, settings)
+    return EventStreamResponse(stream.chunks(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def wait_for_records(es, job: JobPublic, timeout_s: float, poll_s: float) -> bool:
+    """Until the finished job's records are all searchable (bounded); used by the export too."""
+    return await event_log.wait_for_records(es, job.job_id, job.tenant, job.records_generated, timeout_s, poll_s)
