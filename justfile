@@ -64,6 +64,10 @@ bench-replay *args:
 bench-ingest *args:
     python tests/benchmarks/bench_ingest.py {{args}}
 
+# API under load: N SSE clients following one job (event -> client latency), POST /v1/jobs req/s, API RSS.
+bench-api *args:
+    python tests/benchmarks/bench_api.py {{args}}
+
 # Generation: constrained vs unconstrained speed, records/s by batch size, schema coverage, duplicates, RSS.
 bench-generate *args:
     python tests/benchmarks/bench_generate.py {{args}}

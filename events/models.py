@@ -4,7 +4,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from events.batches import BATCH_EVENT_TYPES, BatchRequestCompleted, BatchRequestFailed, BatchSubmitted
 from events.envelope import Envelope
+from events.record_types import RECORD_TYPE_EVENT_TYPES, RecordTypeRegistered
 
 
 class Usage(BaseModel):
@@ -46,6 +48,7 @@ class JobSpec(BaseModel):
     instructions: str = ""
     examples: list[dict[str, Any]] = Field(default_factory=list)
     seed: int = 0
+    record_type: str | None = Field(None, description='The registered type the schema came from, "name@version".')
 
 
 class JobSubmitted(Envelope):
@@ -141,14 +144,58 @@ class JobCancelled(Envelope):
     records_rejected: int = 0
 
 
+class RecordRegenerationRequested(Envelope):
+    """A user asked for a new revision of one record of a finished job. Sent from outside the job's single writer
+    (sequence 0); it carries the job's spec, so the worker that answers needs nothing else."""
+
+    routing_key: ClassVar[str] = "record.regeneration_requested"
+    type: Literal["RecordRegenerationRequested"] = "RecordRegenerationRequested"
+    sequence: int = Field(0, ge=0, le=0, description="Always 0: not part of the job's sequence.")
+    record_id: str
+    index: int = Field(ge=0, description="Position of the record within its job, 0-based.")
+    revision: int = Field(ge=2, description="The revision to generate: the record's current revision + 1.")
+    spec: JobSpec
+
+
+class RecordRegenerated(Envelope):
+    """A new revision of a record, generated and validated against the job's schema; it replaces older revisions
+    under the same record_id (a RecordGenerated is revision 1)."""
+
+    routing_key: ClassVar[str] = "record.regenerated"
+    type: Literal["RecordRegenerated"] = "RecordRegenerated"
+    sequence: int = Field(0, ge=0, le=0, description="Always 0: not part of the job's sequence.")
+    record_id: str
+    index: int = Field(ge=0, description="Position of the record within its job, 0-based.")
+    revision: int = Field(ge=2)
+    record: dict[str, Any]
+    usage: Usage = Usage()
+    provenance: Provenance | None = None
+
+
+class RecordRegenerationFailed(Envelope):
+    """No valid new revision came out of the bounded attempts; the record keeps the revision it had."""
+
+    routing_key: ClassVar[str] = "record.regeneration_failed"
+    type: Literal["RecordRegenerationFailed"] = "RecordRegenerationFailed"
+    sequence: int = Field(0, ge=0, le=0, description="Always 0: not part of the job's sequence.")
+    record_id: str
+    index: int = Field(ge=0)
+    revision: int = Field(ge=2, description="The revision that was asked for and not made.")
+    reason: str
+
+
+REGENERATION_EVENT_TYPES: tuple[type[Envelope], ...] = (
+    RecordRegenerationRequested, RecordRegenerated, RecordRegenerationFailed)
+
 AnyEvent = Annotated[
     JobSubmitted | JobStarted | RecordGenerated | RecordRejected | JobProgressed | JobCompleted | JobFailed
-    | JobCancelRequested | JobCancelled,
+    | JobCancelRequested | JobCancelled | BatchSubmitted | BatchRequestCompleted | BatchRequestFailed
+    | RecordRegenerationRequested | RecordRegenerated | RecordRegenerationFailed | RecordTypeRegistered,
     Field(discriminator="type"),
 ]
 EVENT_TYPES: tuple[type[Envelope], ...] = (
     JobSubmitted, JobStarted, RecordGenerated, RecordRejected, JobProgressed, JobCompleted, JobFailed,
-    JobCancelRequested, JobCancelled,
+    JobCancelRequested, JobCancelled, *BATCH_EVENT_TYPES, *REGENERATION_EVENT_TYPES, *RECORD_TYPE_EVENT_TYPES,
 )
 _any_event = TypeAdapter(AnyEvent)
 

@@ -2,6 +2,8 @@
 
 from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
+from events.batches import BatchSubmitted
+
 EVENTS = RabbitExchange("sdg.events", type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTER = RabbitExchange("sdg.dead-letter", type=ExchangeType.FANOUT, durable=True)
 
@@ -22,6 +24,7 @@ def work_queue(name: str, routing_key: str) -> RabbitQueue:
 
 
 WORKER_JOBS = work_queue("sdg.worker.jobs", "job.submitted")
+WORKER_REGENERATIONS = work_queue("sdg.worker.regenerations", "record.regeneration_requested")
 PROJECTOR = work_queue("sdg.projector", "#")
 INGEST = work_queue("sdg.ingest", "#")  # consumed by rust_ingest; bound to every event
 
@@ -35,7 +38,11 @@ EVENT_LOG = RabbitQueue(
     arguments={"x-max-age": EVENT_LOG_MAX_AGE},
 )
 
-QUEUES = (WORKER_JOBS, PROJECTOR, INGEST, EVENT_LOG)
+QUEUES = (WORKER_JOBS, WORKER_REGENERATIONS, PROJECTOR, INGEST, EVENT_LOG)
+
+# Routing keys bound to a queue besides its own. A declared queue's arguments cannot change, its bindings can:
+# the worker queue also takes prompt batches.
+EXTRA_BINDINGS: dict[str, tuple[str, ...]] = {WORKER_JOBS.name: (BatchSubmitted.routing_key,)}
 
 
 async def declare_all(broker) -> None:
@@ -47,4 +54,6 @@ async def declare_all(broker) -> None:
     for queue in QUEUES:
         declared = await broker.declare_queue(queue)
         await declared.bind(events, routing_key=queue.routing())
+        for routing_key in EXTRA_BINDINGS.get(queue.name, ()):
+            await declared.bind(events, routing_key=routing_key)
 

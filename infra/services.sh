@@ -31,12 +31,21 @@ ready() {
   esac
 }
 
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+}
+
 start_one() {
   local name="$1"
   if running "$name"; then log "$name already running (pid $(cat "$SDG_RUN/$name.pid"))"; return 0; fi
   log "starting $name (log: $SDG_LOGS/$name.log)"
   : > "$SDG_LOGS/$name.log"
-  (cd "$ROOT" && exec setsid $(command_of "$name") >>"$SDG_LOGS/$name.log" 2>&1) &
+  # A daemon keeps no descriptor of its launcher beyond stdio (an inherited lock file would stay locked).
+  (cd "$ROOT" && close_inherited_fds && exec setsid $(command_of "$name") >>"$SDG_LOGS/$name.log" 2>&1 </dev/null) &
   echo $! > "$SDG_RUN/$name.pid"
 }
 

@@ -41,9 +41,26 @@ def problem(request: Request, status: int, detail: str, headers: dict[str, str] 
                         media_type=PROBLEM_JSON, headers=headers)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette's own 405 names only the first matching route's)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    methods.discard("HEAD")
+    return ", ".join(sorted(methods))
+
+
 async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return problem(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+        detail = f"{request.method} is not supported here; use {headers['Allow']}"
+    return problem(request, exc.status_code, detail, headers=headers or None)
 
 
 def describe(error: dict[str, Any]) -> str:
@@ -77,11 +94,14 @@ async def unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 500, f"internal error ({type(exc).__name__}); it has been logged")
 
 
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for problem answers a route may give."""
+    return {status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase}
+            for status in statuses}
+
+
 # Error responses every route may give, for the OpenAPI document.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase}
-    for status in (401, 403, 404, 422, 503)
-}
+PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 422, 503)
 
 
 def install(app: FastAPI) -> None:

@@ -1,26 +1,55 @@
 """Request and response models of the public API."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 MAX_RECORDS_PER_JOB = 10_000
+
+
+def iso_only(value: Any) -> Any:
+    """Pydantic would read `0.5` as a Unix time; the documented format is ISO 8601, so only that is accepted."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("give an ISO 8601 date-time such as 2026-11-27T18:00:00Z, not a number")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(iso_only)]
 MAX_EXAMPLES = 20
 
 
 class JobCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # strict: a count of "10" or a seed of 7.0 is refused, as the OpenAPI document (integers) says.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True, json_schema_extra={"examples": [{
+        "schema": {"type": "object", "properties": {
+            "name": {"type": "string", "maxLength": 40},
+            "email": {"type": "string", "format": "email"},
+            "age": {"type": "integer", "minimum": 18, "maximum": 90}},
+            "required": ["name", "email", "age"], "additionalProperties": False},
+        "count": 10,
+        "instructions": "Customers of a European bookshop chain.",
+        "examples": [{"name": "Ada Lovelace", "email": "ada@example.org", "age": 36}],
+        "seed": 7}]})
 
-    schema_: dict[str, Any] = Field(alias="schema", description="JSON Schema every record must match (an object).")
+    schema_: dict[str, Any] | None = Field(
+        None, alias="schema", description="JSON Schema every record must match (an object). Or give `record_type`.")
+    record_type: str | None = Field(None, description='A registered type instead of `schema`: "name@version", or '
+                                                      '"name" for its latest version (pinned at submission).')
     count: int = Field(ge=1, le=MAX_RECORDS_PER_JOB, description=f"Records to generate, 1..{MAX_RECORDS_PER_JOB}.")
     instructions: str = Field("", max_length=4000)
     examples: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_EXAMPLES)
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Same seed and spec give the same records.")
 
+    @model_validator(mode="after")
+    def _schema_or_record_type(self):
+        if (self.schema_ is None) == (self.record_type is None):
+            raise ValueError("give exactly one of `schema` (inline JSON Schema) and `record_type` (a registered type)")
+        return self
+
 
 class JobCancel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str = Field("", max_length=500)
 
@@ -34,6 +63,7 @@ class Usage(BaseModel):
 class JobPublic(BaseModel):
     job_id: str
     tenant: str = "default"
+    kind: str = Field("job", description='"job" (records from a schema) or "batch" (chat requests, /v1/batches).')
     status: str
     count: int | None = None
     records_generated: int = 0
@@ -46,14 +76,15 @@ class JobPublic(BaseModel):
     worker: str | None = None
     model_id: str | None = None
     seed: int | None = None
+    record_type: str | None = Field(None, description='The registered type the job\'s schema came from, "name@version".')
     usage: Usage | None = None
     cancel_requested_at: datetime | None = None
     applied_through: int = Field(0, description="Every event of the job up to this sequence is reflected here.")
 
     @classmethod
     def from_projection(cls, doc: dict[str, Any]) -> "JobPublic":
-        seed = (doc.get("spec") or {}).get("seed")
-        return cls.model_validate({**doc, "seed": seed})
+        spec = doc.get("spec") or {}
+        return cls.model_validate({**doc, "seed": spec.get("seed"), "record_type": spec.get("record_type")})
 
     @property
     def finished(self) -> bool:

@@ -10,5 +10,17 @@ class ApiSettings(BaseSettings):
     es_url: str = "http://127.0.0.1:9200"
     host: str = "127.0.0.1"
     port: int = 8000
-    progress_poll_s: float = 0.3
-    records_settle_timeout_s: float = 60.0
+    # GET /v1/jobs/{id}/events (services/api/job_stream.py, live.py)
+    sse_heartbeat_s: float = 15.0  # a `: ping` comment to every open stream this often
+    sse_requery_s: float = 0.3  # while an event is missing, the event log is read again this often
+    sse_gap_timeout_s: float = 10.0  # a missing event ends the stream with `stream_error` after this long
+    sse_page_size: int = 500  # events per event-log page while catching up
+    records_settle_timeout_s: float = 60.0  # the last event waits at most this long for the records to be searchable
+    progress_poll_s: float = 0.3  # how often a finished job's record count is re-read (export; the last event)
+    live_recent_s: float = 10.0  # the hub remembers events this long (must exceed the event log's indexing lag)
+    live_recent_max: int = 20_000  # ... and at most this many
+    live_inbox_limit: int = 10_000  # a stream this far behind drops its inbox and catches up from the event log
+    # POST /v1/batches, GET /v1/batches/{id}/output (services/api/routes/batches.py)
+    batch_max_lines: int = 5_000  # requests per uploaded file
+    batch_max_bytes: int = 20 * 1024 * 1024  # size of an uploaded file
+    batch_output_page_size: int = 500  # answers read from the event log per page while streaming the output

@@ -36,17 +36,27 @@ def read_json(path: Path, what: str):
         raise typer.BadParameter(f"cannot read {what} from {path}: {exc}") from None
 
 
+STATUS_OF = {"JobCompleted": "completed", "JobFailed": "failed", "JobCancelled": "cancelled"}
+
+
 def watch(client: SdgClient, job: dict) -> dict:
-    """Shows a progress bar fed by the job's server-sent events; returns the final job state."""
+    """Shows a progress bar fed by the job's events (resumed if the connection drops); returns the final state."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rejected {task.fields[rejected]}"), TimeElapsedColumn())
+    name = f"job {job['job_id'][:8]}"
     with Progress(*columns, console=err, transient=False) as progress:
-        task = progress.add_task(f"job {job['job_id'][:8]}", total=job["count"], rejected=0)
-        for name, state in client.follow(job["job_id"]):
-            progress.update(task, completed=state["records_generated"], rejected=state["records_rejected"],
-                            description=f"job {job['job_id'][:8]} {state['status']}")
-            job = state
-            if name in ("completed", "failed", "cancelled"):
-                break
+        task = progress.add_task(name, total=job["count"], rejected=0)
+        for kind, event in client.follow(job["job_id"]):
+            if "records_generated" in event:
+                progress.update(task, completed=event["records_generated"])
+            if "records_rejected" in event:
+                progress.update(task, rejected=event["records_rejected"])
+            if kind == "JobStarted":
+                progress.update(task, description=f"{name} running")
+            if kind in STATUS_OF:
+                progress.update(task, description=f"{name} {STATUS_OF[kind]}")
+                job = job | {"status": STATUS_OF[kind], "reason": event.get("reason"),
+                             "records_generated": event.get("records_generated", 0),
+                             "records_rejected": event.get("records_rejected", 0)}
     return job
 
 

@@ -1,11 +1,15 @@
 """A small client of the sdg REST API."""
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 from httpx_sse import connect_sse
+
+
+TERMINAL_EVENTS = ("JobCompleted", "JobFailed", "JobCancelled")
 
 
 class ApiError(Exception):
@@ -31,15 +35,37 @@ class SdgClient:
     def job(self, job_id: str) -> dict[str, Any]:
         return self._check(self.http.get(f"/v1/jobs/{job_id}"))
 
-    def follow(self, job_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Yields (event name, job state) from the progress stream until the job ends."""
-        with connect_sse(self.http, "GET", f"/v1/jobs/{job_id}/events", timeout=None) as source:
-            if source.response.is_error:
-                source.response.read()
-                self._check(source.response)
-            for sse in source.iter_sse():
-                if sse.data:  # comments and keep-alives carry no data
-                    yield sse.event, json.loads(sse.data)
+    def follow(self, job_id: str, retries: int = 10) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yields (event type, event) for every event of the job, in order, until its last one. A dropped
+        connection (or a `stream_error`) is resumed with Last-Event-ID: nothing is missed or repeated."""
+        last_id, failures = "", 0
+        while True:
+            headers = {"Last-Event-ID": last_id} if last_id else {}
+            try:
+                # The server pings every 15 s, so a minute of silence means the connection is gone.
+                with connect_sse(self.http, "GET", f"/v1/jobs/{job_id}/events", headers=headers,
+                                 timeout=httpx.Timeout(30.0, read=60.0)) as source:
+                    if source.response.status_code == 204:  # we already have the job's last event
+                        return
+                    if source.response.is_error:
+                        source.response.read()
+                        self._check(source.response)
+                    for sse in source.iter_sse():
+                        if sse.event == "stream_error":  # the server gave up on a missing event: resume
+                            break
+                        if not sse.data:  # a ping
+                            continue
+                        last_id, failures = sse.id or last_id, 0
+                        yield sse.event, json.loads(sse.data)
+                        if sse.event in TERMINAL_EVENTS:
+                            return
+            except httpx.TransportError:
+                pass
+            failures += 1
+            if failures > retries:
+                raise ApiError(f"lost the event stream of job {job_id} {retries} times in a row; "
+                               f"`sdg status {job_id}` shows where it stands")
+            time.sleep(min(0.2 * 2**failures, 5.0))
 
     def records(self, job_id: str, page_size: int = 500) -> Iterator[dict[str, Any]]:
         after = None

@@ -1,4 +1,5 @@
-"""Declares the RabbitMQ topology and creates the Elasticsearch indices. Idempotent; `just up` runs it first."""
+"""Declares the RabbitMQ topology, creates the Elasticsearch indices and registers the ready record types of
+schemas/records/ (tenant `shared`). Idempotent; `just up` runs it first."""
 
 import asyncio
 import os
@@ -6,20 +7,24 @@ import os
 from elasticsearch import AsyncElasticsearch
 from faststream.rabbit import RabbitBroker
 
+from events.bus import EventBus
 from events.topology import declare_all
+from services.api.record_types import register_shipped
 from services.common.search import ensure_indices, wait_until_searchable
 
 
 async def bootstrap(amqp_url: str, es_url: str) -> None:
     broker = RabbitBroker(amqp_url)
-    await broker.connect()
+    bus = EventBus(broker)
+    await broker.start()
     try:
         await declare_all(broker)
+        async with AsyncElasticsearch(es_url) as es:
+            await wait_until_searchable(es)
+            await ensure_indices(es)
+            await register_shipped(es, bus)
     finally:
         await broker.stop()
-    async with AsyncElasticsearch(es_url) as es:
-        await wait_until_searchable(es)
-        await ensure_indices(es)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ EVENTS_INDEX = IndexSpec("sdg-events", "events.json")
 RECORDS_INDEX = IndexSpec("sdg-records", "records.json")
 JOBS_INDEX = IndexSpec("sdg-jobs", "jobs.json")
 KEYS_INDEX = IndexSpec("sdg-keys", "keys.json")
-ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX, KEYS_INDEX)
+RECORD_TYPES_INDEX = IndexSpec("sdg-record-types", "record_types.json")
+ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX, KEYS_INDEX, RECORD_TYPES_INDEX)
 
 
 async def ensure_indices(es: AsyncElasticsearch, specs=ALL_INDICES) -> None:

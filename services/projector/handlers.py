@@ -9,6 +9,7 @@ from faststream.rabbit import RabbitBroker
 
 from events import AnyEvent, Envelope
 from events.topology import EVENTS, PROJECTOR
+from services.projector.record_types import project_record_type
 from services.projector.store import project
 
 log = structlog.get_logger()
@@ -21,7 +22,10 @@ async def project_until_stored(es: AsyncElasticsearch, event: Envelope) -> None:
     delay = 0.5
     while True:
         try:
-            await project(es, event)
+            if event.type == "RecordTypeRegistered":  # not a job: it has a projection of its own
+                await project_record_type(es, event)
+            else:
+                await project(es, event)
             return
         except (TransportError, ApiError) as exc:
             if isinstance(exc, ApiError) and exc.status_code != 429 and exc.status_code < 500:

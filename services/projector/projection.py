@@ -11,8 +11,10 @@ from events import Envelope
 STATUS_RANK = {"submitted": 0, "running": 1, "completed": 2, "failed": 2, "cancelled": 2}
 STATUS_OF = {"JobSubmitted": "submitted", "JobStarted": "running", "RecordGenerated": "running",
              "RecordRejected": "running", "JobProgressed": "running", "JobCompleted": "completed",
-             "JobFailed": "failed", "JobCancelled": "cancelled"}
+             "JobFailed": "failed", "JobCancelled": "cancelled", "BatchSubmitted": "submitted",
+             "BatchRequestCompleted": "running", "BatchRequestFailed": "running"}
 COUNTERS = ("records_generated", "records_rejected")
+BATCH_COUNTERS = ("requests_completed", "requests_cached", "requests_failed")  # only on batch events
 
 
 def iso(value) -> str:
@@ -23,8 +25,11 @@ def owned_fields(event: Envelope) -> dict[str, Any]:
     """Fields that only this event type sets."""
     match event.type:
         case "JobSubmitted":
-            return {"count": event.spec.count, "submitted_at": iso(event.occurred_at),
+            return {"kind": "job", "count": event.spec.count, "submitted_at": iso(event.occurred_at),
                     "spec": event.spec.model_dump(by_alias=True)}
+        case "BatchSubmitted":
+            return {"kind": "batch", "count": len(event.requests), "submitted_at": iso(event.occurred_at),
+                    "endpoint": event.endpoint}
         case "JobStarted":
             return {"started_at": iso(event.occurred_at), "worker": event.worker, "model_id": event.model_id,
                     "backend": event.backend}
@@ -48,9 +53,13 @@ def apply(doc: dict[str, Any] | None, event: Envelope) -> dict[str, Any]:
     doc.setdefault("correlation_id", str(event.correlation_id))
     for counter in COUNTERS:
         doc[counter] = max(doc.get(counter, 0), getattr(event, counter, 0))
+    for counter in BATCH_COUNTERS:
+        if hasattr(event, counter):
+            doc[counter] = max(doc.get(counter, 0), getattr(event, counter))
     if event.sequence == 0:  # unsequenced requests from outside the job's writer
         return doc
-    apply_status(doc, STATUS_OF[event.type], event.sequence)
+    if (status := STATUS_OF.get(event.type)) is not None:  # a type absent from STATUS_OF leaves the status alone
+        apply_status(doc, status, event.sequence)
     if event.sequence > doc.get("last_sequence", 0):
         doc["last_sequence"] = event.sequence
         doc["updated_at"] = iso(event.occurred_at)

@@ -12,7 +12,8 @@ from elasticsearch import AsyncElasticsearch
 
 from services.common.search import JOBS_INDEX
 from services.replay.diff import differences, live_documents
-from services.replay.rebuild import catch_up, current_generation, fold_all, swap_alias, write_generation
+from services.replay.rebuild import (catch_up, current_generation, fold_all, reproject_record_types, swap_alias,
+                                     write_generation)
 from services.replay.settings import ReplaySettings
 from services.replay.sources import from_elasticsearch, from_stream
 
@@ -47,7 +48,8 @@ async def replay(settings: ReplaySettings, job: str | None = None, dry_run: bool
                  source: Source = Source.es) -> ReplayReport:
     report, started_at, clock = ReplayReport(), datetime.now(UTC), time.perf_counter()
     async with AsyncElasticsearch(settings.es_url) as es:
-        docs, report.events = await fold_all(read_log(source, es, settings, job, report.skipped))
+        record_types: list = []
+        docs, report.events = await fold_all(read_log(source, es, settings, job, report.skipped), record_types)
         report.jobs = len(docs)
         if dry_run:
             report.differences = differences(docs, await live_documents(es, list(docs)))
@@ -59,6 +61,7 @@ async def replay(settings: ReplaySettings, job: str | None = None, dry_run: bool
             report.index = await write_generation(es, docs, generation + 1)
             await swap_alias(es, old, report.index)
             await es.indices.delete(index=old)
+            await reproject_record_types(es, record_types)
         if not dry_run:
             since = started_at - timedelta(seconds=settings.catch_up_margin_s)
             report.caught_up = await catch_up(es, from_elasticsearch(es, job, since=since))

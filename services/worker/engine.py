@@ -71,6 +71,7 @@ class Engine:
         self.model = outlines.from_transformers(hf_model, self.tokenizer)
         self.identity = ModelIdentity.of(settings.model_id, settings.model_dir)
         self._generators: OrderedDict[str, Any] = OrderedDict()
+        self._text_generator: Any = None
         self._cache_size = cache_size
         self._lock = threading.Lock()  # one generation at a time: torch's RNG and threads are process-wide
 
@@ -111,6 +112,27 @@ class Engine:
                 do_sample=True,
                 temperature=self.settings.temperature,
             )
+            elapsed_ms = (time.perf_counter() - started) * 1000 / max(1, len(prompts))
+        return [self._completion(p, t, elapsed_ms) for p, t in zip(prompts, texts, strict=True)]
+
+    def chat(self, conversations: list[list[dict[str, str]]], seed: int, max_new_tokens: int, temperature: float,
+             schema: dict[str, Any] | None = None) -> list[Completion]:
+        """Blocking: chat requests decoded together, as JSON matching `schema` or as free text when it is None.
+        Temperature 0 decodes greedily. The same conversations, settings and seed give the same completions."""
+        import outlines
+        import torch
+
+        prompts = [self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+                   for c in conversations]
+        sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
+        with self._lock:
+            if schema is not None:
+                generator = self.generator(schema)
+            else:
+                generator = self._text_generator = self._text_generator or outlines.Generator(self.model)
+            torch.manual_seed(seed)
+            started = time.perf_counter()
+            texts = generator.batch(prompts, max_new_tokens=max_new_tokens, **sampling)
             elapsed_ms = (time.perf_counter() - started) * 1000 / max(1, len(prompts))
         return [self._completion(p, t, elapsed_ms) for p, t in zip(prompts, texts, strict=True)]
 

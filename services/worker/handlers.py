@@ -8,10 +8,14 @@ from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
 
 from events import JobCancelRequested, JobFailed, JobSubmitted
+from events.batches import BatchSubmitted
 from events.bus import EventBus
-from events.topology import EVENTS, WORKER_JOBS
+from events.models import RecordRegenerationRequested
+from events.topology import EVENTS, WORKER_JOBS, WORKER_REGENERATIONS
+from services.worker.batch_run import run_batch
 from services.worker.engine import Engine
 from services.worker.job_run import JobRun
+from services.worker.regenerate import regenerate
 from services.worker.settings import WorkerSettings
 
 log = structlog.get_logger()
@@ -34,7 +38,22 @@ class WorkerContext:
 
 
 def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
-    @broker.subscriber(WORKER_JOBS, EVENTS, ack_policy=AckPolicy.REJECT_ON_ERROR, title="sdg.worker.jobs:JobSubmitted")
+    jobs = broker.subscriber(WORKER_JOBS, EVENTS, ack_policy=AckPolicy.REJECT_ON_ERROR,
+                             title="sdg.worker.jobs:JobSubmitted")
+
+    @jobs(filter=lambda msg: msg.raw_message.routing_key == BatchSubmitted.routing_key)  # checked first
+    async def on_batch_submitted(submitted: BatchSubmitted) -> None:
+        """Answers a batch's chat completion requests (identical ones from the cache) and reports each as an event."""
+        structlog.contextvars.bind_contextvars(job_id=submitted.job_id, event_id=str(submitted.event_id),
+                                               correlation_id=str(submitted.correlation_id))
+        assert ctx.engine is not None, "engine is loaded before the broker starts"
+        try:
+            await run_batch(submitted, ctx.engine, ctx.bus.publish, ctx.worker_id, ctx.settings.batch_size,
+                            lambda: submitted.job_id in ctx.cancel_requested)
+        finally:
+            structlog.contextvars.unbind_contextvars("job_id", "event_id", "correlation_id")
+
+    @jobs
     async def on_job_submitted(submitted: JobSubmitted) -> None:
         """Generates the job's records with the local model and reports each step as an event."""
         structlog.contextvars.bind_contextvars(job_id=submitted.job_id, event_id=str(submitted.event_id),
@@ -53,6 +72,13 @@ def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
                 records_generated=run.generated, records_rejected=run.rejected))
         finally:
             structlog.contextvars.unbind_contextvars("job_id", "event_id", "correlation_id")
+
+    @broker.subscriber(WORKER_REGENERATIONS, EVENTS, ack_policy=AckPolicy.REJECT_ON_ERROR,
+                       title="sdg.worker.regenerations:RecordRegenerationRequested")
+    async def on_record_regeneration_requested(request: RecordRegenerationRequested) -> None:
+        """Generates the requested revision of one record; answers RecordRegenerated or RecordRegenerationFailed."""
+        assert ctx.engine is not None, "engine is loaded before the broker starts"
+        await regenerate(request, ctx.engine, ctx.bus.publish, ctx.settings.max_attempts_per_record)
 
     @broker.subscriber(ctx.cancel_queue(), EVENTS, title="sdg.worker.cancel:JobCancelRequested")
     async def on_job_cancel_requested(request: JobCancelRequested) -> None:

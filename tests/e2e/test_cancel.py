@@ -1,4 +1,4 @@
-"""Cancelling a running job: the worker stops before its next batch and the stream ends with `cancelled`."""
+"""Cancelling a running job: the worker stops before its next batch and the stream ends with `JobCancelled`."""
 
 import asyncio
 import json
@@ -15,19 +15,20 @@ async def test_a_running_job_cancelled_stops_early_and_ends_cancelled(api):
     created = await api.post("/v1/jobs", json={"schema": SCHEMA, "count": 60, "seed": 3})
     assert created.status_code == 202, created.text
     job = created.json()
-    final = None
+    final, requested = None, False
     async with aconnect_sse(api, "GET", f"/v1/jobs/{job['job_id']}/events", timeout=300) as source:
         async for sse in source.aiter_sse():
             if not sse.data:
                 continue
             state = json.loads(sse.data)
-            if sse.event == "progress" and state["records_generated"] >= 1 and not state.get("cancel_requested_at"):
+            if sse.event == "RecordGenerated" and not requested:
                 response = await api.post(f"/v1/jobs/{job['job_id']}/cancel", json={"reason": "test"})
                 assert response.status_code == 202 and response.json()["cancel_requested_at"]
-            if sse.event in ("completed", "failed", "cancelled"):
+                requested = True
+            if sse.event in ("JobCompleted", "JobFailed", "JobCancelled"):
                 final = (sse.event, state)
                 break
-    assert final[0] == "cancelled"
+    assert final[0] == "JobCancelled"
     assert 1 <= final[1]["records_generated"] < 60
 
 

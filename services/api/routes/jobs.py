@@ -2,7 +2,6 @@
 
 import secrets
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -10,9 +9,11 @@ from fastapi import APIRouter, HTTPException, Query
 from events import JobCancelRequested, JobSubmitted, new_correlation_id
 from events.models import JobSpec
 from services.api.auth import ReadCaller, WriteCaller
+from services.api.errors import problem_responses
 from services.api.deps import BusDep, JobDep, SearchDep, WritableJobDep
-from services.api.models import JobCancel, JobCreate, JobPublic, JobsPage
+from services.api.models import IsoDateTime, JobCancel, JobCreate, JobPublic, JobsPage
 from services.api.queries import jobs_page
+from services.api.record_types import resolve_for_job
 from services.api.schema_check import check_job_schema
 from services.projector.store import project
 
@@ -24,9 +25,13 @@ Status = Literal["submitted", "running", "completed", "failed", "cancelled"]
 @router.post("", status_code=202, response_model=JobPublic)
 async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, caller: WriteCaller) -> JobPublic:
     """Submit a generation job. Returns at once; follow it with GET /v1/jobs/{id}/events."""
-    check_job_schema(body.schema_, body.examples)
+    schema, record_type = body.schema_, None
+    if body.record_type is not None:  # pinned now: a later version of the type changes nothing for this job
+        schema, record_type = await resolve_for_job(es, caller.tenant, body.record_type)
+    check_job_schema(schema, body.examples)
     spec = JobSpec(
-        schema=body.schema_,
+        schema=schema,
+        record_type=record_type,
         count=body.count,
         instructions=body.instructions,
         examples=body.examples,
@@ -47,8 +52,8 @@ async def list_jobs(
     es: SearchDep,
     caller: ReadCaller,
     status: Annotated[list[Status] | None, Query(description="Only jobs in these states (repeatable).")] = None,
-    submitted_after: Annotated[datetime | None, Query(description="ISO 8601; inclusive.")] = None,
-    submitted_before: Annotated[datetime | None, Query(description="ISO 8601; exclusive.")] = None,
+    submitted_after: Annotated[IsoDateTime | None, Query(description="ISO 8601; inclusive.")] = None,
+    submitted_before: Annotated[IsoDateTime | None, Query(description="ISO 8601; exclusive.")] = None,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
     after: Annotated[str | None, Query(description="Cursor from the previous page's `next`.")] = None,
 ) -> JobsPage:
@@ -63,7 +68,7 @@ async def get_job(job: JobDep) -> JobPublic:
     return job
 
 
-@router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic)
+@router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic, responses=problem_responses(409))
 async def cancel_job(job: WritableJobDep, bus: BusDep, es: SearchDep, caller: WriteCaller,
                      body: JobCancel | None = None) -> JobPublic:
     """Ask the job to stop. The worker stops before its next batch; records already generated stay."""

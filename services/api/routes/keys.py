@@ -18,7 +18,7 @@ TENANT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 
 class KeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
         "examples": [{"tenant": "acme", "scopes": ["read", "write"], "name": "acme pipeline"}]})
 
     tenant: str | None = Field(None, pattern=TENANT_PATTERN,

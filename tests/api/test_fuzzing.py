@@ -1,0 +1,55 @@
+"""A bounded schemathesis run against the live API: requests generated from the OpenAPI document (valid and invalid)
+never get a 500, and every answer matches what the document promises (status codes, content types, bodies, Allow).
+
+Schemathesis runs as its CLI (the supported interface in 4.x), derandomized by a fixed seed, its output shown when
+it finds something. `positive_data_acceptance` is left out: a body can match the OpenAPI types and still be refused
+on purpose (a JSON Schema that is not valid, a seed past 2**63 once JSON turned it into a float).
+"""
+
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+MAX_EXAMPLES = 10
+MAX_TIME_S = 180
+
+
+async def admin_key(es_url: str, tenant: str) -> str:
+    from elasticsearch import AsyncElasticsearch
+
+    from services.api.keys import issue_key
+
+    async with AsyncElasticsearch(es_url) as es:
+        return (await issue_key(es, tenant, ("admin",), name="schemathesis", created_by="tests"))[1]
+
+
+def cancel_everything(api_url: str, key: str) -> None:
+    """The fuzzer submits real jobs: stop them so the worker is free for the rest of the suite."""
+    import httpx
+
+    with httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+        jobs = client.get("/v1/jobs", params={"status": ["submitted", "running"], "size": 500}).json()["jobs"]
+        for job in jobs:
+            client.post(f"/v1/jobs/{job['job_id']}/cancel")
+    subprocess.run(["rabbitmqctl", "-q", "purge_queue", "sdg.worker.jobs"], check=False)
+
+
+async def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(stack):
+    key = await admin_key(stack.es_url, f"fuzz-{uuid.uuid4().hex[:8]}")
+    cli = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
+    try:
+        run = subprocess.run(
+            [cli, "run", f"{stack.api_url}/openapi.json", "-H", f"Authorization: Bearer {key}",
+             "--max-examples", str(MAX_EXAMPLES), "--seed", "1", "--max-time", str(MAX_TIME_S),
+             "--phases", "examples,coverage,fuzzing", "--exclude-checks", "positive_data_acceptance",
+             "--request-timeout", "30", "--output-truncate", "false"],
+            capture_output=True, text=True, timeout=MAX_TIME_S + 240)
+    finally:
+        cancel_everything(stack.api_url, key)
+    assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
