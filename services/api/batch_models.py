@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-BatchStatus = Literal["in_progress", "cancelling", "completed", "failed", "cancelled"]
+BatchStatus = Literal["in_progress", "cancelling", "finalizing", "completed", "failed", "cancelled"]
 STATUS_OF_JOB: dict[str, BatchStatus] = {"submitted": "in_progress", "running": "in_progress",
                                          "completed": "completed", "failed": "failed", "cancelled": "cancelled"}
 
@@ -60,6 +60,10 @@ class BatchPublic(BaseModel):
         if status == "in_progress" and doc.get("cancel_requested_at"):
             status = "cancelling"
         ended = unix(doc.get("finished_at"))
+        if ended and doc.get("applied_through", 0) < doc.get("status_sequence", 0):
+            # The last event is in, some before it are not yet (the projector applies events concurrently):
+            # the counts are not final, so neither is the batch.
+            status, ended = "finalizing", None
         reason = doc.get("reason")
         return cls(
             id=doc["job_id"], status=status, job_status=job_status, tenant=doc.get("tenant", "default"),
