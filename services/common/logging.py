@@ -1,27 +1,62 @@
-"""structlog: JSON lines in services, readable lines in a terminal. Job-scoped lines bind job_id, event_id,
-correlation_id through contextvars so every log line of a job carries them."""
+"""structlog for every line a Python service writes: JSON lines in services (timestamp, level, service, instance,
+logger, event, and job_id / event_id / correlation_id / tenant when a handler bound them), readable lines in a
+terminal. Lines from libraries (FastStream, uvicorn, Elasticsearch) go through the same renderer, so a service's log
+is one JSON object per line."""
 
 import logging
+import os
+import socket
 import sys
 
 import structlog
+
+IDENTITY: dict[str, str] = {}  # service and instance, on every line whatever task or thread writes it
+
+
+def add_identity(logger, method: str, event_dict: dict) -> dict:
+    for key, value in IDENTITY.items():
+        event_dict.setdefault(key, value)
+    return event_dict
+
+
+SHARED = [
+    structlog.contextvars.merge_contextvars,
+    add_identity,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def bus_logger() -> logging.Logger:
+    """The logger to give FastStream (`RabbitBroker(logger=...)`, `FastStream(logger=...)`): its lines then go
+    through the JSON renderer instead of FastStream's own coloured stdout handler."""
+    return logging.getLogger("sdg.bus")
+
+
+def instance_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 def configure(service: str, level: str = "INFO") -> structlog.stdlib.BoundLogger:
     renderer = structlog.dev.ConsoleRenderer() if sys.stderr.isatty() else structlog.processors.JSONRenderer()
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=SHARED,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info, renderer]))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
-    structlog.contextvars.bind_contextvars(service=service)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn set these up with handlers of its own
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    IDENTITY.update(service=service, instance=instance_id())
     return structlog.get_logger()
