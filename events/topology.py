@@ -3,6 +3,7 @@
 from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
 from events.batches import BatchSubmitted
+from events.ops import HEARTBEATS, OPS
 
 EVENTS = RabbitExchange("sdg.events", type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTER = RabbitExchange("sdg.dead-letter", type=ExchangeType.FANOUT, durable=True)
@@ -56,4 +57,7 @@ async def declare_all(broker) -> None:
         await declared.bind(events, routing_key=queue.routing())
         for routing_key in EXTRA_BINDINGS.get(queue.name, ()):
             await declared.bind(events, routing_key=routing_key)
+    ops = await broker.declare_exchange(OPS)
+    heartbeats = await broker.declare_queue(HEARTBEATS)
+    await heartbeats.bind(ops, routing_key=HEARTBEATS.routing())
 

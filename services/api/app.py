@@ -4,8 +4,9 @@ import logging
 from contextlib import asynccontextmanager
 
 from elasticsearch import AsyncElasticsearch
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from faststream.rabbit import RabbitBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from events.bus import EventBus
 from events.topology import declare_all
@@ -13,9 +14,11 @@ from services.api import errors, live
 from services.api.auth import KeyCache
 from services.api.errors import PROBLEM_RESPONSES
 from services.api.routes import batches, docs, export, jobs, keys, progress, records, regenerate, usage
-from services.api.routes import record_types
+from services.api.routes import health, record_types
 from services.api.settings import ApiSettings
-from services.common.logging import configure
+from services.common.heartbeat import Heartbeat
+from services.common.logging import bus_logger, configure
+from services.common.metrics import registry_of
 from services.common.search import ensure_indices, wait_until_searchable
 
 
@@ -26,29 +29,39 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         configure("api")
         # Per-message logs at DEBUG: the live hub consumes every event on the bus.
-        broker = RabbitBroker(settings.amqp_url, log_level=logging.DEBUG)
+        broker = RabbitBroker(settings.amqp_url, log_level=logging.DEBUG, logger=bus_logger())
         es = AsyncElasticsearch(settings.es_url)
         app.state.settings, app.state.es = settings, es
         app.state.key_cache = KeyCache()
         app.state.bus = EventBus(broker)
+        app.state.broker = broker
+        app.state.heartbeat = heartbeat = Heartbeat(broker, "api")
         live.install(app.state, broker, es, settings)
         await broker.start()
         await declare_all(broker)
         await wait_until_searchable(es)
         await ensure_indices(es)
+        heartbeat.start()
         try:
             async with live.heartbeat(app.state.hub, settings.sse_heartbeat_s):
                 yield
         finally:
+            await heartbeat.stop()
             await broker.stop()
             await es.close()
 
     app = FastAPI(title="sdg", version="0.1.0", lifespan=lifespan,
                   description="Synthetic datasets from a local language model, every step an event.")
     errors.install(app)
-    for module in (jobs, records, regenerate, progress, keys, export, usage, batches, record_types):
+    for module in (jobs, records, regenerate, progress, keys, export, usage, batches, record_types, health):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(docs.router)
+    metrics_registry = registry_of("api", lambda: heartbeat_figures(app))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus text format: process figures and the heartbeat's."""
+        return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -56,6 +69,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app.openapi = lambda: openapi_document(app)
     return app
+
+
+def heartbeat_figures(app: FastAPI) -> dict:
+    heartbeat = getattr(app.state, "heartbeat", None)
+    return heartbeat.message().figures if heartbeat else {}
 
 
 def openapi_document(app: FastAPI) -> dict:

@@ -24,3 +24,7 @@ class ApiSettings(BaseSettings):
     batch_max_lines: int = 5_000  # requests per uploaded file
     batch_max_bytes: int = 20 * 1024 * 1024  # size of an uploaded file
     batch_output_page_size: int = 500  # answers read from the event log per page while streaming the output
+    # GET /v1/health (services/api/health.py)
+    ingest_metrics_addr: str = "127.0.0.1:9464"  # rust_ingest's Prometheus endpoint (its SDG_INGEST_METRICS_ADDR)
+    health_probe_timeout_s: float = 2.0  # each probe (RabbitMQ, Elasticsearch, rust_ingest) waits at most this long
+    health_forget_s: float = 3600.0  # an instance silent for this long is no longer listed

@@ -28,7 +28,8 @@ RECORDS_INDEX = IndexSpec("sdg-records", "records.json")
 JOBS_INDEX = IndexSpec("sdg-jobs", "jobs.json")
 KEYS_INDEX = IndexSpec("sdg-keys", "keys.json")
 RECORD_TYPES_INDEX = IndexSpec("sdg-record-types", "record_types.json")
-ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX, KEYS_INDEX, RECORD_TYPES_INDEX)
+SERVICES_INDEX = IndexSpec("sdg-services", "services.json")  # one document per service instance: last heartbeat
+ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX, KEYS_INDEX, RECORD_TYPES_INDEX, SERVICES_INDEX)
 
 
 async def ensure_indices(es: AsyncElasticsearch, specs=ALL_INDICES) -> None:

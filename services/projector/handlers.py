@@ -1,6 +1,7 @@
 """Subscribers of the projector."""
 
 import asyncio
+from collections.abc import Callable
 
 import structlog
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
@@ -35,8 +36,9 @@ async def project_until_stored(es: AsyncElasticsearch, event: Envelope) -> None:
             delay = min(delay * 2, MAX_BACKOFF_S)
 
 
-def register(broker: RabbitBroker, es: AsyncElasticsearch) -> None:
+def register(broker: RabbitBroker, es: AsyncElasticsearch, on_applied: Callable[[], None] = lambda: None) -> None:
     @broker.subscriber(PROJECTOR, EVENTS, ack_policy=AckPolicy.REJECT_ON_ERROR, title="sdg.projector:events")
     async def on_event(event: AnyEvent) -> None:
         """Folds any job event into the job's projection (status, counts, timestamps, applied position)."""
         await project_until_stored(es, event)
+        on_applied()

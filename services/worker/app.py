@@ -8,8 +8,11 @@ from faststream.rabbit import Channel, RabbitBroker
 from events.bus import EventBus
 from events.dead_letter import dead_letter_middleware
 from events.topology import declare_all
-from services.common.logging import configure
+from services.common.heartbeat import Heartbeat
+from services.common.logging import bus_logger, configure
+from services.common.metrics import serve_metrics
 from services.worker.http_engine import create_engine
+from services.worker.figures import CountingBus, WorkerFigures
 from services.worker.handlers import WorkerContext, register
 from services.worker.settings import WorkerSettings
 
@@ -19,9 +22,13 @@ def create_app(settings: WorkerSettings | None = None) -> FastStream:
     log = configure("worker")
     # One job at a time per process: the model is the bottleneck; scale out with more worker processes.
     broker = RabbitBroker(settings.amqp_url, middlewares=[dead_letter_middleware("worker")],
+                          logger=bus_logger(),
                           default_channel=Channel(prefetch_count=1))
-    ctx = WorkerContext(settings, EventBus(broker))
+    figures = WorkerFigures()
+    ctx = WorkerContext(settings, CountingBus(EventBus(broker), figures))
     register(broker, ctx)
+    heartbeat = Heartbeat(broker, "worker", lambda: {"model_loaded": ctx.engine is not None, **figures.as_dict()},
+                          instance=ctx.worker_id)
 
     async def load_model() -> None:
         ctx.engine = await asyncio.to_thread(create_engine, settings)
@@ -30,5 +37,8 @@ def create_app(settings: WorkerSettings | None = None) -> FastStream:
 
     async def declare_topology() -> None:
         await declare_all(broker)
+        heartbeat.start()
+        serve_metrics(heartbeat, settings.metrics_port)
 
-    return FastStream(broker, on_startup=[load_model], after_startup=[declare_topology])
+    return FastStream(broker, logger=bus_logger(), on_startup=[load_model], after_startup=[declare_topology],
+                      on_shutdown=[heartbeat.stop])

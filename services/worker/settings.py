@@ -24,3 +24,4 @@ class WorkerSettings(BaseSettings):
     default_max_string_length: int = 48
     threads: int = 0  # 0: torch's default
     worker_id: str = ""  # empty: hostname-pid
+    metrics_port: int = 9465  # Prometheus /metrics on 127.0.0.1 (0: off; a second process on one host skips it)
