@@ -3,6 +3,7 @@ logger, event, and job_id / event_id / correlation_id / tenant when a handler bo
 terminal. Lines from libraries (FastStream, uvicorn, Elasticsearch) go through the same renderer, so a service's log
 is one JSON object per line."""
 
+import contextlib
 import logging
 import os
 import socket
@@ -32,6 +33,13 @@ def bus_logger() -> logging.Logger:
     """The logger to give FastStream (`RabbitBroker(logger=...)`, `FastStream(logger=...)`): its lines then go
     through the JSON renderer instead of FastStream's own coloured stdout handler."""
     return logging.getLogger("sdg.bus")
+
+
+def about(event) -> "contextlib.AbstractContextManager":
+    """`with about(event):` every line logged inside names the event's job, id, correlation and tenant."""
+    return structlog.contextvars.bound_contextvars(
+        job_id=event.job_id, event_id=str(event.event_id), correlation_id=str(event.correlation_id),
+        tenant=event.tenant)
 
 
 def instance_id() -> str:

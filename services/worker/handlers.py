@@ -17,6 +17,7 @@ from services.worker.engine import Engine
 from services.worker.job_run import JobRun
 from services.worker.regenerate import regenerate
 from services.worker.settings import WorkerSettings
+from services.common.logging import about
 
 log = structlog.get_logger()
 
@@ -44,34 +45,27 @@ def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
     @jobs(filter=lambda msg: msg.raw_message.routing_key == BatchSubmitted.routing_key)  # checked first
     async def on_batch_submitted(submitted: BatchSubmitted) -> None:
         """Answers a batch's chat completion requests (identical ones from the cache) and reports each as an event."""
-        structlog.contextvars.bind_contextvars(job_id=submitted.job_id, event_id=str(submitted.event_id),
-                                               correlation_id=str(submitted.correlation_id))
         assert ctx.engine is not None, "engine is loaded before the broker starts"
-        try:
+        with about(submitted):
             await run_batch(submitted, ctx.engine, ctx.bus.publish, ctx.worker_id, ctx.settings.batch_size,
                             lambda: submitted.job_id in ctx.cancel_requested)
-        finally:
-            structlog.contextvars.unbind_contextvars("job_id", "event_id", "correlation_id")
 
     @jobs
     async def on_job_submitted(submitted: JobSubmitted) -> None:
         """Generates the job's records with the local model and reports each step as an event."""
-        structlog.contextvars.bind_contextvars(job_id=submitted.job_id, event_id=str(submitted.event_id),
-                                               correlation_id=str(submitted.correlation_id))
         assert ctx.engine is not None, "engine is loaded before the broker starts"
         run = JobRun(submitted, ctx.engine, ctx.bus.publish, ctx.worker_id, ctx.settings.batch_size,
                      ctx.settings.max_attempts_per_record, lambda: submitted.job_id in ctx.cancel_requested)
-        try:
-            final = await run.run()
-            log.info("job finished", status=final.type, records=final.records_generated,
-                     rejected=final.records_rejected)
-        except Exception as exc:  # noqa: BLE001 - any generation failure ends the job with its reason
-            log.exception("job failed")
-            await ctx.bus.publish(JobFailed(
-                **run.envelope("JobFailed"), reason=f"{type(exc).__name__}: {exc}",
-                records_generated=run.generated, records_rejected=run.rejected))
-        finally:
-            structlog.contextvars.unbind_contextvars("job_id", "event_id", "correlation_id")
+        with about(submitted):
+            try:
+                final = await run.run()
+                log.info("job finished", status=final.type, records=final.records_generated,
+                         rejected=final.records_rejected)
+            except Exception as exc:  # noqa: BLE001 - any generation failure ends the job with its reason
+                log.exception("job failed")
+                await ctx.bus.publish(JobFailed(
+                    **run.envelope("JobFailed"), reason=f"{type(exc).__name__}: {exc}",
+                    records_generated=run.generated, records_rejected=run.rejected))
 
     @broker.subscriber(WORKER_REGENERATIONS, EVENTS, ack_policy=AckPolicy.REJECT_ON_ERROR,
                        title="sdg.worker.regenerations:RecordRegenerationRequested")

@@ -12,6 +12,7 @@ from events import Envelope, stable_event_id
 from events.models import RecordRegenerated, RecordRegenerationFailed, RecordRegenerationRequested, Usage
 from services.worker.engine import Completion, Engine
 from services.worker.job_run import Plan
+from services.common.logging import about
 
 log = structlog.get_logger()
 
@@ -66,9 +67,7 @@ def add(usage: Usage, completion: Completion) -> Usage:
 async def regenerate(request: RecordRegenerationRequested, engine: Engine,
                      publish: Callable[[Envelope], Awaitable[None]], max_attempts: int) -> None:
     """Publishes the outcome of one request; an engine error becomes RecordRegenerationFailed with its reason."""
-    structlog.contextvars.bind_contextvars(job_id=request.job_id, event_id=str(request.event_id),
-                                           correlation_id=str(request.correlation_id))
-    try:
+    with about(request):
         regeneration = Regeneration(request, engine, max_attempts)
         try:
             outcome = await regeneration.run()
@@ -78,5 +77,3 @@ async def regenerate(request: RecordRegenerationRequested, engine: Engine,
         await publish(outcome)
         log.info("regeneration finished", status=outcome.type, record_id=request.record_id,
                  revision=request.revision)
-    finally:
-        structlog.contextvars.unbind_contextvars("job_id", "event_id", "correlation_id")
