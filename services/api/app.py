@@ -14,7 +14,7 @@ from services.api import errors, live
 from services.api.auth import KeyCache
 from services.api.errors import PROBLEM_RESPONSES
 from services.api.routes import batches, docs, export, jobs, keys, progress, records, regenerate, usage
-from services.api.routes import health, record_types
+from services.api.routes import health, record_types, stats
 from services.api.settings import ApiSettings
 from services.common.heartbeat import Heartbeat
 from services.common.logging import bus_logger, configure
@@ -53,7 +53,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="sdg", version="0.1.0", lifespan=lifespan,
                   description="Synthetic datasets from a local language model, every step an event.")
     errors.install(app)
-    for module in (jobs, records, regenerate, progress, keys, export, usage, batches, record_types, health):
+    for module in (jobs, records, regenerate, progress, keys, export, usage, batches, record_types, health, stats):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(docs.router)
     metrics_registry = registry_of("api", lambda: heartbeat_figures(app))

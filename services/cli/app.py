@@ -3,14 +3,16 @@
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from services.cli import keys
+from services.cli import dashboard, keys
 from services.cli.client import ApiError, SdgClient
 from services.cli.credentials import saved_key
 
@@ -101,13 +103,31 @@ def write_records(client: SdgClient, job_id: str, out: Path | None) -> None:
 
 
 @app.command()
-def status(job_id: str, api: ApiOption = "http://127.0.0.1:8000", key: KeyOption = None) -> None:
-    """Print a job's state as JSON."""
+def status(
+    job_id: Annotated[str | None, typer.Argument(help="Print this job's state as JSON instead.")] = None,
+    once: Annotated[bool, typer.Option(help="Draw the screen once and exit.")] = False,
+    every: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 2.0,
+    api: ApiOption = "http://127.0.0.1:8000",
+    key: KeyOption = None,
+) -> None:
+    """A live screen of services (health, heartbeats, queue depth) and active jobs (progress, rate, ETA)."""
+    client = client_for(api, key)
     try:
-        print(json.dumps(client_for(api, key).job(job_id), indent=2))
+        if job_id:
+            print(json.dumps(client.job(job_id), indent=2))
+            return
+        if once:
+            Console().print(dashboard.screen(client.health(), client.active_jobs()))
+            return
+        with Live(console=Console(), auto_refresh=False, screen=False) as live:
+            while True:
+                live.update(dashboard.screen(client.health(), client.active_jobs()), refresh=True)
+                time.sleep(every)
     except ApiError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        pass
 
 
 def main() -> None:

@@ -35,6 +35,13 @@ class SdgClient:
     def job(self, job_id: str) -> dict[str, Any]:
         return self._check(self.http.get(f"/v1/jobs/{job_id}"))
 
+    def health(self) -> dict[str, Any]:
+        return self._check(self.http.get("/v1/health"))
+
+    def active_jobs(self) -> list[dict[str, Any]]:
+        params = {"status": ["submitted", "running"], "size": 50}
+        return self._check(self.http.get("/v1/jobs", params=params))["jobs"]
+
     def follow(self, job_id: str, retries: int = 10) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yields (event type, event) for every event of the job, in order, until its last one. A dropped
         connection (or a `stream_error`) is resumed with Last-Event-ID: nothing is missed or repeated."""
