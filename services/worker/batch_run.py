@@ -29,6 +29,7 @@ from events.batches import (
 )
 from events.models import Usage
 from services.worker.engine import Completion
+from services.worker.job_writer import JobWriter
 
 log = structlog.get_logger()
 
@@ -91,23 +92,17 @@ def groups_of(requests: list[BatchRequest], engine) -> dict[Decoding, list[Batch
     return groups
 
 
-class BatchRun:
+class BatchRun(JobWriter):
     """Answers the requests of one BatchSubmitted and publishes each answer as an event."""
 
     def __init__(self, submitted: BatchSubmitted, engine, publish: Callable[[Envelope], Awaitable[None]],
                  worker_id: str, batch_size: int, cancelled: Callable[[], bool] = lambda: False) -> None:
         self.submitted, self.engine, self.publish = submitted, engine, publish
         self.worker_id, self.batch_size, self.cancelled = worker_id, batch_size, cancelled
-        self.sequence = submitted.sequence
+        JobWriter.__init__(self, submitted)
         self.completed = self.cached = self.failed = 0
         self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "latency_ms": 0.0}
         self.answers: dict[str, ChatCompletion] = {}  # by cache key
-
-    def envelope(self, type_: str, key: str | int = "") -> dict[str, Any]:
-        self.sequence += 1
-        s = self.submitted
-        return {"event_id": stable_event_id(s.job_id, type_, key), "job_id": s.job_id, "sequence": self.sequence,
-                "correlation_id": s.correlation_id, "causation_id": s.event_id, "tenant": s.tenant}
 
     async def run(self) -> JobCompleted | JobCancelled:
         settings = self.engine.settings

@@ -18,7 +18,6 @@ from events import (
     JobSubmitted,
     RecordGenerated,
     RecordRejected,
-    stable_event_id,
 )
 from events.models import JobSpec, Provenance, Usage
 from services.worker.constraints import schema_hash
@@ -27,6 +26,7 @@ from services.worker.engine import Completion, Engine
 from services.worker.prompts import SYSTEM, TEMPLATE_ID, example_id, record_prompt
 from services.worker.samplers import draw, merge, model_schema, samplers_of
 from services.worker.validation import Verdict, check, judge
+from services.worker.job_writer import JobWriter
 
 log = structlog.get_logger()
 
@@ -91,7 +91,7 @@ class Plan:
             versions=identity.versions)
 
 
-class JobRun:
+class JobRun(JobWriter):
     """Generates `count` valid, distinct records for one JobSubmitted and publishes each step as an event."""
 
     def __init__(self, submitted: JobSubmitted, engine: Engine, publish: Callable[[Envelope], Awaitable[None]],
@@ -101,18 +101,12 @@ class JobRun:
         self.plan = Plan(submitted.spec, engine)
         self.engine, self.publish = engine, publish
         self.worker_id, self.batch_size, self.max_attempts = worker_id, batch_size, max_attempts
-        self.sequence = submitted.sequence
+        JobWriter.__init__(self, submitted)
         self.generated = self.rejected = 0
         self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "latency_ms": 0.0}
         self.attempts: dict[int, int] = {}
         self.dedup = Deduplicator()
         self.cancelled = cancelled
-
-    def envelope(self, type_: str, key: str | int = "") -> dict[str, Any]:
-        self.sequence += 1
-        s = self.submitted
-        return {"event_id": stable_event_id(s.job_id, type_, key), "job_id": s.job_id, "sequence": self.sequence,
-                "correlation_id": s.correlation_id, "causation_id": s.event_id, "tenant": s.tenant}
 
     async def run(self) -> JobCompleted | JobCancelled:
         """Checks for a cancel request before each batch, so a cancel takes effect within one batch."""

@@ -4,14 +4,12 @@ and an Elasticsearch proxy that can slow down or refuse bulk requests. The live 
 are never touched."""
 
 import asyncio
-import inspect
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch
+
+from tests.waiting import eventually  # noqa: F401 - used by this folder's tests
 
 ROOT = Path(__file__).resolve().parents[2]
 AMQP_URL = os.environ.get("SDG_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -123,19 +123,6 @@ async def stored_ids(index: str) -> list[str]:
         return [hit["_id"] for hit in response["hits"]["hits"]]
 
 
-async def eventually(what: str, probe, timeout_s: float = 30.0, every_s: float = 0.2):
-    """Polls `probe` (a callable, sync or async) until it returns something truthy; fails naming `what` after
-    timeout_s."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = probe()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        await asyncio.sleep(every_s)
 
 
 def free_port() -> int:

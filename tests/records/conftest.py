@@ -1,14 +1,13 @@
 """A small finished job of a tenant of these tests' own, read back from Elasticsearch, and ways to wait without
 sleeping blindly: each wait polls one observable position (a job status, a document revision, an ingest counter)."""
 
-import asyncio
-import inspect
 import os
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+from tests import waiting
 
 TENANT = "records-tests"
 SCHEMA = {
@@ -33,17 +32,8 @@ class FinishedJob:
 
 
 async def eventually(what: str, probe, timeout_s: float = 120.0, every_s: float = 0.25):
-    """Polls `probe` (sync or async) until it returns something truthy; fails naming `what` after timeout_s."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = probe()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        await asyncio.sleep(every_s)
+    """tests.waiting.eventually with the longer wait a generation needs."""
+    return await waiting.eventually(what, probe, timeout_s, every_s)
 
 
 async def job_status(api, job_id: str) -> str:
