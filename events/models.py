@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from events.batches import BATCH_EVENT_TYPES, BatchRequestCompleted, BatchRequestFailed, BatchSubmitted
 from events.envelope import Envelope
+from events.profiles import PROFILE_EVENT_TYPES, PinnedProfile, ProfileChanged, ProfileCreated, ProfileRetired
 from events.record_types import RECORD_TYPE_EVENT_TYPES, RecordTypeRegistered
 
 
@@ -36,6 +37,8 @@ class Provenance(BaseModel):
     max_new_tokens: int
     temperature: float
     versions: dict[str, str] = Field(default_factory=dict)
+    profile: str | None = Field(None, description='The profile version the record was made with, "name@version" '
+                                                  '(absent before profiles existed).')
 
 
 class JobSpec(BaseModel):
@@ -49,6 +52,8 @@ class JobSpec(BaseModel):
     examples: list[dict[str, Any]] = Field(default_factory=list)
     seed: int = 0
     record_type: str | None = Field(None, description='The registered type the schema came from, "name@version".')
+    profile: PinnedProfile | None = Field(None, description="The profile version the job runs with, pinned at "
+                                                            "submission (absent before profiles existed).")
 
 
 class JobSubmitted(Envelope):
@@ -68,6 +73,7 @@ class JobStarted(Envelope):
     worker: str
     model_id: str
     backend: str
+    profile: str | None = Field(None, description='The profile version the job runs with, "name@version".')
 
 
 class RecordGenerated(Envelope):
@@ -190,12 +196,14 @@ REGENERATION_EVENT_TYPES: tuple[type[Envelope], ...] = (
 AnyEvent = Annotated[
     JobSubmitted | JobStarted | RecordGenerated | RecordRejected | JobProgressed | JobCompleted | JobFailed
     | JobCancelRequested | JobCancelled | BatchSubmitted | BatchRequestCompleted | BatchRequestFailed
-    | RecordRegenerationRequested | RecordRegenerated | RecordRegenerationFailed | RecordTypeRegistered,
+    | RecordRegenerationRequested | RecordRegenerated | RecordRegenerationFailed | RecordTypeRegistered
+    | ProfileCreated | ProfileChanged | ProfileRetired,
     Field(discriminator="type"),
 ]
 EVENT_TYPES: tuple[type[Envelope], ...] = (
     JobSubmitted, JobStarted, RecordGenerated, RecordRejected, JobProgressed, JobCompleted, JobFailed,
     JobCancelRequested, JobCancelled, *BATCH_EVENT_TYPES, *REGENERATION_EVENT_TYPES, *RECORD_TYPE_EVENT_TYPES,
+    *PROFILE_EVENT_TYPES,
 )
 _any_event = TypeAdapter(AnyEvent)
 

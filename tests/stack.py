@@ -58,6 +58,7 @@ def service_env(amqp_url: str, es_url: str) -> dict[str, str]:
     env["SDG_AMQP_URL"], env["SDG_ES_URL"] = amqp_url, es_url
     # Small batches so a test's handful of records is written at once, not after a batch timer.
     env.setdefault("SDG_WORKER_BATCH_SIZE", "4")
+    env.setdefault("SDG_PROFILE_BATCH_SIZE", env["SDG_WORKER_BATCH_SIZE"])  # jobs run with the default profile's
     # Heartbeats often enough that /v1/health sees a stopped service within seconds.
     env.setdefault("SDG_HEARTBEAT_S", "2")
     env.setdefault("SDG_API_INGEST_METRICS_ADDR", env.get("SDG_INGEST_METRICS_ADDR", "127.0.0.1:9464"))

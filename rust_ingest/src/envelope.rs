@@ -8,7 +8,7 @@ use std::fmt;
 
 /// Every event type there is. Mirrors `EVENT_TYPES` in events/models.py: add a type there, add it here (a test in
 /// tests/ingest compares the two).
-pub const KNOWN_EVENT_TYPES: [&str; 16] = [
+pub const KNOWN_EVENT_TYPES: [&str; 19] = [
     "JobSubmitted",
     "JobStarted",
     "RecordGenerated",
@@ -25,6 +25,9 @@ pub const KNOWN_EVENT_TYPES: [&str; 16] = [
     "RecordRegenerated",
     "RecordRegenerationFailed",
     "RecordTypeRegistered",
+    "ProfileCreated",
+    "ProfileChanged",
+    "ProfileRetired",
 ];
 /// Types sent from outside the job's single writer, so outside its sequence: their `sequence` is always 0
 /// (events/models.py, `JobCancelRequested.sequence`). Every other type counts from 1.

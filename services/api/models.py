@@ -5,7 +5,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-MAX_RECORDS_PER_JOB = 10_000
+from events.profiles import MAX_JOB_COUNT
+
+MAX_RECORDS_PER_JOB = MAX_JOB_COUNT  # a profile's max_count may lower it
 
 
 def iso_only(value: Any) -> Any:
@@ -30,7 +32,8 @@ class JobCreate(BaseModel):
         "count": 10,
         "instructions": "Customers of a European bookshop chain.",
         "examples": [{"name": "Ada Lovelace", "email": "ada@example.org", "age": 36}],
-        "seed": 7}]})
+        "seed": 7,
+        "profile": "default"}]})
 
     schema_: dict[str, Any] | None = Field(
         None, alias="schema", description="JSON Schema every record must match (an object). Or give `record_type`.")
@@ -40,6 +43,9 @@ class JobCreate(BaseModel):
     instructions: str = Field("", max_length=4000)
     examples: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_EXAMPLES)
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Same seed and spec give the same records.")
+    profile: str | None = Field(None, max_length=80, description='The settings to run with: a profile "name@version", '
+                                'or "name" for its latest version (pinned at submission); the `default` profile when '
+                                'left out. GET /v1/profiles lists them.')
 
     @model_validator(mode="after")
     def _schema_or_record_type(self):
@@ -77,6 +83,7 @@ class JobPublic(BaseModel):
     model_id: str | None = None
     seed: int | None = None
     record_type: str | None = Field(None, description='The registered type the job\'s schema came from, "name@version".')
+    profile: str | None = Field(None, description='The profile version the job runs with, "name@version".')
     usage: Usage | None = None
     cancel_requested_at: datetime | None = None
     applied_through: int = Field(0, description="Every event of the job up to this sequence is reflected here.")
@@ -84,7 +91,8 @@ class JobPublic(BaseModel):
     @classmethod
     def from_projection(cls, doc: dict[str, Any]) -> "JobPublic":
         spec = doc.get("spec") or {}
-        return cls.model_validate({**doc, "seed": spec.get("seed"), "record_type": spec.get("record_type")})
+        return cls.model_validate({**doc, "seed": spec.get("seed"), "record_type": spec.get("record_type"),
+                                   "profile": (spec.get("profile") or {}).get("ref")})
 
     @property
     def finished(self) -> bool:

@@ -26,11 +26,11 @@ MAX_VERSION_RACES = 100
 REF_PATTERN = re.compile(r"^(?P<name>[^@]+)(?:@(?P<version>[1-9][0-9]{0,8}))?$")
 
 
-def parse_ref(ref: str) -> tuple[str, int | None]:
+def parse_ref(ref: str, field: str = "record_type") -> tuple[str, int | None]:
     """`name@version` or `name` (the latest version). ValueError says what is wrong."""
     match = REF_PATTERN.match(ref)
     if match is None or not re.match(NAME_PATTERN, match["name"]):
-        raise ValueError(f"record_type {ref!r} is not of the form `name` or `name@version` (a name matches "
+        raise ValueError(f"{field} {ref!r} is not of the form `name` or `name@version` (a name matches "
                          f"{NAME_PATTERN}, a version is a positive integer)")
     return match["name"], int(match["version"]) if match["version"] else None
 

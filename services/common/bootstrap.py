@@ -1,5 +1,6 @@
-"""Declares the RabbitMQ topology, creates the Elasticsearch indices and registers the ready record types of
-schemas/records/ (tenant `shared`). Idempotent; `just up` runs it first."""
+"""Declares the RabbitMQ topology, creates the Elasticsearch indices, registers the ready record types of
+schemas/records/ (tenant `shared`) and creates the `default` profile from SDG_PROFILE_* if it does not exist.
+Idempotent; `just up` runs it first."""
 
 import asyncio
 import os
@@ -9,7 +10,9 @@ from faststream.rabbit import RabbitBroker
 
 from events.bus import EventBus
 from events.topology import declare_all
+from services.api.profiles import ensure_default
 from services.api.record_types import register_shipped
+from services.common.profile_defaults import ProfileDefaults
 from services.common.search import ensure_indices, wait_until_searchable
 
 
@@ -23,6 +26,7 @@ async def bootstrap(amqp_url: str, es_url: str) -> None:
             await wait_until_searchable(es)
             await ensure_indices(es)
             await register_shipped(es, bus)
+            await ensure_default(es, bus, ProfileDefaults().settings())
     finally:
         await broker.stop()
 

@@ -25,8 +25,9 @@ def owned_fields(event: Envelope) -> dict[str, Any]:
     """Fields that only this event type sets."""
     match event.type:
         case "JobSubmitted":
+            pinned = {"profile": event.spec.profile.ref} if event.spec.profile else {}
             return {"kind": "job", "count": event.spec.count, "submitted_at": iso(event.occurred_at),
-                    "spec": event.spec.model_dump(by_alias=True)}
+                    "spec": event.spec.model_dump(by_alias=True), **pinned}
         case "BatchSubmitted":
             return {"kind": "batch", "count": len(event.requests), "submitted_at": iso(event.occurred_at),
                     "endpoint": event.endpoint}

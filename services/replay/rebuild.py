@@ -7,9 +7,9 @@ from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_bulk
 
 from events import Envelope
-from services.common.search import JOBS_INDEX, RECORD_TYPES_INDEX, IndexSpec, ensure_indices
+from services.common.search import JOBS_INDEX, PROFILES_INDEX, RECORD_TYPES_INDEX, IndexSpec, ensure_indices
 from services.projector.projection import apply
-from services.projector.record_types import project_record_type
+from services.projector.registries import is_registry_event, project_registry_event
 from services.projector.store import project_all
 
 
@@ -17,12 +17,12 @@ async def fold_all(events: AsyncIterator[Envelope],
                    record_types: list[Envelope] | None = None) -> tuple[dict[str, dict[str, Any]], int]:
     """Job id -> projected document, and the number of events read. Any order of events gives the same result.
 
-    Record-type events are no job's: they go to `record_types` (if given) for their own projection."""
+    Record-type and profile events are no job's: they go to `record_types` (if given) for their own projections."""
     docs: dict[str, dict[str, Any]] = {}
     count = 0
     async for event in events:
         count += 1
-        if event.type == "RecordTypeRegistered":
+        if is_registry_event(event):
             if record_types is not None:
                 record_types.append(event)
             continue
@@ -62,8 +62,8 @@ async def catch_up(es: AsyncElasticsearch, events: AsyncIterator[Envelope]) -> i
     one read-modify-write per job. Applying an event twice changes nothing, so overlap is harmless."""
     by_job: dict[str, list[Envelope]] = {}
     async for event in events:
-        if event.type == "RecordTypeRegistered":
-            await project_record_type(es, event)
+        if is_registry_event(event):
+            await project_registry_event(es, event)
             continue
         by_job.setdefault(event.job_id, []).append(event)
     for job_id, job_events in by_job.items():
@@ -72,8 +72,9 @@ async def catch_up(es: AsyncElasticsearch, events: AsyncIterator[Envelope]) -> i
 
 
 async def reproject_record_types(es: AsyncElasticsearch, events: list[Envelope]) -> int:
-    """Writes every record-type version's document again from its event (each a pure function of its event)."""
-    await ensure_indices(es, (RECORD_TYPES_INDEX,))
+    """Writes every record-type and profile version's document again from its event (each a pure function of its
+    event)."""
+    await ensure_indices(es, (RECORD_TYPES_INDEX, PROFILES_INDEX))
     for event in events:
-        await project_record_type(es, event)
+        await project_registry_event(es, event)
     return len(events)

@@ -83,7 +83,8 @@ class Engine:
         import outlines
         from outlines.types import JsonSchema
 
-        key = schema_hash(schema)
+        # Views of this engine with other profile settings share the cache: what shapes a generator is in its key.
+        key = f"{schema_hash(schema)}/{self.settings.backend}/{self.settings.default_max_string_length}"
         if key in self._generators:
             self._generators.move_to_end(key)
             return self._generators[key]
@@ -102,16 +103,13 @@ class Engine:
         """Blocking: call it from a thread. Same prompts and seed give the same completions."""
         import torch
 
+        temperature = self.settings.temperature
+        sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
         with self._lock:
             generator = self.generator(schema)
             torch.manual_seed(seed)
             started = time.perf_counter()
-            texts = generator.batch(
-                prompts,
-                max_new_tokens=self.max_new_tokens(schema),
-                do_sample=True,
-                temperature=self.settings.temperature,
-            )
+            texts = generator.batch(prompts, max_new_tokens=self.max_new_tokens(schema), **sampling)
             elapsed_ms = (time.perf_counter() - started) * 1000 / max(1, len(prompts))
         return [self._completion(p, t, elapsed_ms) for p, t in zip(prompts, texts, strict=True)]
 

@@ -88,7 +88,11 @@ class Plan:
             prompt_sha256=hashlib.sha256(prompt.encode()).hexdigest(),
             example_ids=[example_id(e) for e in self.spec.examples], seed=seed, batch=indices, position=position,
             max_new_tokens=self.engine.max_new_tokens(self.model_schema), temperature=settings.temperature,
-            versions=identity.versions)
+            versions=identity.versions, profile=self.profile)
+
+    @property
+    def profile(self) -> str | None:
+        return self.spec.profile.ref if self.spec.profile else None
 
 
 class JobRun(JobWriter):
@@ -112,7 +116,8 @@ class JobRun(JobWriter):
         """Checks for a cancel request before each batch, so a cancel takes effect within one batch."""
         settings = self.engine.settings
         await self.publish(JobStarted(**self.envelope("JobStarted"), worker=self.worker_id,
-                                      model_id=settings.model_id, backend=settings.backend))
+                                      model_id=settings.model_id, backend=settings.backend,
+                                      profile=self.plan.profile))
         pending = deque(range(self.spec.count))
         batch_number = 0
         while pending:

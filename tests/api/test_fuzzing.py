@@ -40,9 +40,27 @@ def cancel_everything(api_url: str, key: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", "purge_queue", "sdg.worker.jobs"], check=False)
 
 
+def default_profile(api_url: str, key: str) -> dict:
+    import httpx
+
+    with httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+        return client.get("/v1/profiles/default").raise_for_status().json()
+
+
+def restore_default_profile(api_url: str, key: str, before: dict) -> None:
+    """Profiles are global and the fuzzer's key is an admin's: give the default profile back what it had, so the
+    rest of the suite does not run with whatever batch size or count limit the fuzzer left."""
+    import httpx
+
+    with httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+        client.patch("/v1/profiles/default", json={"settings": before["settings"],
+                                                    "description": before["description"]}).raise_for_status()
+
+
 async def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(stack):
     key = await admin_key(stack.es_url, f"fuzz-{uuid.uuid4().hex[:8]}")
     cli = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
+    default_before = default_profile(stack.api_url, key)
     try:
         run = subprocess.run(
             [cli, "run", f"{stack.api_url}/openapi.json", "-H", f"Authorization: Bearer {key}",
@@ -52,4 +70,5 @@ async def test_no_generated_request_gets_a_server_error_or_an_undocumented_answe
             capture_output=True, text=True, timeout=MAX_TIME_S + 240)
     finally:
         cancel_everything(stack.api_url, key)
+        restore_default_profile(stack.api_url, key, default_before)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]

@@ -1,0 +1,177 @@
+"""The profile store: versions in `sdg-profiles`, written create-only, read by every tenant.
+
+Creating, changing or retiring a profile writes the new version's document with `op_type=create` first, so two
+concurrent changes cannot take the same version (the loser re-reads and moves to the next), then publishes the event
+that the projector and replay rebuild the same document from.
+"""
+
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
+from fastapi import HTTPException
+
+from events import new_correlation_id, stable_event_id
+from events.bus import EventBus
+from events.profiles import (
+    DEFAULT_PROFILE,
+    PinnedProfile,
+    ProfileChanged,
+    ProfileCreated,
+    ProfileRetired,
+    ProfileSettings,
+    profile_aggregate,
+)
+from services.api.record_types import parse_ref
+from services.common.search import PROFILES_INDEX
+from services.projector.profiles import ProfileEvent, profile_document
+
+INDEX = PROFILES_INDEX.alias
+MAX_VERSION_RACES = 100
+LISTED = "GET /v1/profiles lists the profiles in use"
+
+
+async def latest_of(es: AsyncElasticsearch, name: str) -> dict[str, Any] | None:
+    response = await es.search(index=INDEX, size=1, sort=[{"version": "desc"}],
+                               query={"bool": {"filter": [{"term": {"name": name}}]}})
+    hits = response["hits"]["hits"]
+    return hits[0]["_source"] if hits else None
+
+
+async def version_of(es: AsyncElasticsearch, name: str, version: int) -> dict[str, Any] | None:
+    try:
+        return (await es.get(index=INDEX, id=f"{name}@{version}"))["_source"]
+    except NotFoundError:
+        return None
+
+
+async def versions_of(es: AsyncElasticsearch, name: str, limit: int = 1000) -> list[dict[str, Any]]:
+    response = await es.search(index=INDEX, size=limit, sort=[{"version": "asc"}],
+                               query={"bool": {"filter": [{"term": {"name": name}}]}})
+    return [hit["_source"] for hit in response["hits"]["hits"]]
+
+
+async def list_latest(es: AsyncElasticsearch, include_retired: bool = False, limit: int = 1000) -> list[dict]:
+    """The latest version of each profile, by name; retired ones only when asked for."""
+    response = await es.search(index=INDEX, size=limit, collapse={"field": "name"}, sort=[{"version": "desc"}],
+                               query={"match_all": {}})
+    docs = [hit["_source"] for hit in response["hits"]["hits"]]
+    return sorted((d for d in docs if include_retired or not d["retired"]), key=lambda d: d["name"])
+
+
+def not_found(name: str) -> HTTPException:
+    return HTTPException(status_code=404, detail=f"profile {name!r} not found; {LISTED}")
+
+
+def no_version(name: str, version: int) -> HTTPException:
+    return HTTPException(status_code=404, detail=f"profile {name!r} has no version {version}; "
+                                                 f"GET /v1/profiles/{name}/versions lists them")
+
+
+def retired(doc: dict[str, Any]) -> HTTPException:
+    return HTTPException(status_code=409, detail=f"profile {doc['name']!r} was retired (version {doc['version']}); "
+                                                 "a retired name is not used again: create a profile of another name")
+
+
+async def write(es: AsyncElasticsearch, bus: EventBus, event: ProfileEvent) -> dict[str, Any]:
+    """Creates the version's document (ConflictError if that version exists), then publishes its event."""
+    doc = profile_document(event)
+    await es.create(index=INDEX, id=doc["ref"], document=doc, refresh="wait_for")
+    await bus.publish(event)
+    return doc
+
+
+def envelope(name: str, type_: str, version: int, by: str) -> dict[str, Any]:
+    aggregate = profile_aggregate(name)
+    return {"event_id": stable_event_id(aggregate, type_, version), "job_id": aggregate, "sequence": version,
+            "profile_version": version, "correlation_id": new_correlation_id(), "name": name, "changed_by": by}
+
+
+async def create(es: AsyncElasticsearch, bus: EventBus, name: str, settings: ProfileSettings, description: str,
+                 by: str) -> dict[str, Any]:
+    event = ProfileCreated(**envelope(name, "ProfileCreated", 1, by), settings=settings, description=description)
+    try:
+        return await write(es, bus, event)
+    except ConflictError:
+        raise HTTPException(status_code=409, detail=f"profile {name!r} exists; PATCH /v1/profiles/{name} makes a "
+                                                    "new version of it") from None
+
+
+async def change(es: AsyncElasticsearch, bus: EventBus, name: str, changes: dict[str, Any],
+                 description: str | None, by: str) -> tuple[dict[str, Any], bool]:
+    """The version holding the latest settings with `changes` applied, and whether this call made it (False: the
+    latest already had them)."""
+    latest = await latest_of(es, name)
+    for _ in range(MAX_VERSION_RACES):
+        if latest is None:
+            raise not_found(name)
+        if latest["retired"]:
+            raise retired(latest)
+        settings = ProfileSettings.model_validate({**latest["settings"], **changes})
+        described = latest["description"] if description is None else description
+        if settings.model_dump() == latest["settings"] and described == latest["description"]:
+            return latest, False
+        version = latest["version"] + 1
+        event = ProfileChanged(**envelope(name, "ProfileChanged", version, by), settings=settings,
+                               description=described)
+        try:
+            return await write(es, bus, event), True
+        except ConflictError:  # a concurrent change took this version: build on it instead
+            latest = await version_of(es, name, version)
+    raise RuntimeError(f"profile {name}: gave up after {MAX_VERSION_RACES} concurrent changes")
+
+
+async def retire(es: AsyncElasticsearch, bus: EventBus, name: str, reason: str, by: str) -> dict[str, Any]:
+    if name == DEFAULT_PROFILE:
+        raise HTTPException(status_code=409, detail=f"the {DEFAULT_PROFILE!r} profile is what jobs naming no profile "
+                                                    f"run with: it cannot be retired; PATCH it instead")
+    latest = await latest_of(es, name)
+    for _ in range(MAX_VERSION_RACES):
+        if latest is None:
+            raise not_found(name)
+        if latest["retired"]:
+            raise retired(latest)
+        version = latest["version"] + 1
+        event = ProfileRetired(**envelope(name, "ProfileRetired", version, by), reason=reason)
+        try:
+            return await write(es, bus, event)
+        except ConflictError:
+            latest = await version_of(es, name, version)
+    raise RuntimeError(f"profile {name}: gave up after {MAX_VERSION_RACES} concurrent changes")
+
+
+async def ensure_default(es: AsyncElasticsearch, bus: EventBus, settings: ProfileSettings) -> bool:
+    """Creates the `default` profile's version 1 from `settings` unless it exists; True if this call created it."""
+    if await latest_of(es, DEFAULT_PROFILE) is not None:
+        return False
+    event = ProfileCreated(**envelope(DEFAULT_PROFILE, "ProfileCreated", 1, "bootstrap"), settings=settings,
+                           description="The settings of jobs that name no profile.")
+    try:
+        await write(es, bus, event)
+    except ConflictError:  # another bootstrap created it first
+        return False
+    return True
+
+
+def unusable(detail: str) -> HTTPException:
+    return HTTPException(status_code=422, detail=detail)
+
+
+async def resolve_for_job(es: AsyncElasticsearch, ref: str | None) -> PinnedProfile:
+    """A job's `profile` (the default profile's latest version when None) as the concrete settings and
+    `name@version` it is pinned to; 422 when there is no such version or the profile is retired."""
+    try:
+        name, version = parse_ref(ref or DEFAULT_PROFILE, "profile")
+    except ValueError as exc:
+        raise unusable(str(exc)) from None
+    latest = await latest_of(es, name)
+    if latest is None and ref is None:
+        raise HTTPException(status_code=503, detail=f"the {DEFAULT_PROFILE!r} profile does not exist yet: run "
+                                                    "`python -m services.common.bootstrap` (it creates it)")
+    if latest is None:
+        raise unusable(f"profile {ref!r} does not exist; {LISTED}")
+    if latest["retired"]:
+        raise unusable(f"profile {name!r} was retired at version {latest['version']} and takes no new jobs; {LISTED}")
+    doc = latest if version is None else await version_of(es, name, version)
+    if doc is None:
+        raise unusable(f"profile {name!r} has no version {version} (its latest is {latest['version']})")
+    return PinnedProfile(ref=doc["ref"], settings=ProfileSettings.model_validate(doc["settings"]))
