@@ -48,6 +48,10 @@ ingest:
     bash infra/services.sh stop ingest
     bash infra/services.sh start ingest
 
+# Drop the daily log indices (sdg-logs-YYYY.MM.DD) older than an age: just prune-logs --older-than 7d [--dry-run]
+prune-logs *args:
+    python -m services.common.prune_logs {{args}}
+
 # Regenerate the event contract under schemas/ (AsyncAPI document and event JSON Schemas).
 asyncapi:
     python -m services.api.contracts
@@ -67,6 +71,10 @@ bench-ingest *args:
 # API under load: N SSE clients following one job (event -> client latency), POST /v1/jobs req/s, API RSS.
 bench-api *args:
     python tests/benchmarks/bench_api.py {{args}}
+
+# Log shipping's cost: the same job with shipping off and on (records/s), log bytes per 1,000 records.
+bench-logs *args:
+    python tests/benchmarks/bench_logs.py {{args}}
 
 # Generation: constrained vs unconstrained speed, records/s by batch size, schema coverage, duplicates, RSS.
 bench-generate *args:

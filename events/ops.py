@@ -1,4 +1,4 @@
-"""Operations traffic, apart from job events: services' heartbeats on their own exchange `sdg.ops`.
+"""Operations traffic, apart from job events, on its own exchange `sdg.ops`: services' heartbeats and log lines.
 
 A heartbeat is not a job event (no job, no sequence, no tenant), so it is not in EVENT_TYPES and no job consumer
 (worker, projector's event queue, rust_ingest, the event log) ever sees one.
@@ -22,6 +22,36 @@ HEARTBEATS = RabbitQueue(
     routing_key="heartbeat.#",
     arguments={"x-max-length": HEARTBEATS_MAX_LENGTH},
 )
+
+# Log lines: NDJSON batches, routing key `log.<service>`, bulk-written by rust_ingest into `sdg-logs-YYYY.MM.DD`.
+# While Elasticsearch is away they wait here, up to LOGS_MAX_BYTES; beyond that RabbitMQ refuses new batches
+# (reject-publish), and the shipper counts the refused lines as dropped instead of blocking.
+LOG_ROUTING_PREFIX = "log."
+LOGS_MAX_BYTES = 256 * 1024 * 1024
+LOGS = RabbitQueue(
+    "sdg.ingest.logs",
+    durable=True,
+    queue_type=QueueType.QUORUM,
+    routing_key=f"{LOG_ROUTING_PREFIX}#",
+    arguments={"x-max-length-bytes": LOGS_MAX_BYTES, "x-overflow": "reject-publish",
+               "x-dead-letter-exchange": "sdg.dead-letter", "x-delivery-limit": 5},
+)
+
+
+class LogLine(BaseModel):
+    """One line of a service's log, as stored in `sdg-logs-*` (the fields the index maps; a line may carry more)."""
+
+    log_id: str = Field(description="Made where the line was written; the document id, so a resend is stored once.")
+    timestamp: datetime
+    level: str
+    service: str
+    instance: str
+    message: str
+    logger: str | None = None
+    job_id: str | None = None
+    event_id: str | None = None
+    correlation_id: str | None = None
+    tenant: str | None = None
 
 
 class ServiceHeartbeat(BaseModel):

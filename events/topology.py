@@ -3,7 +3,7 @@
 from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
 from events.batches import BatchSubmitted
-from events.ops import HEARTBEATS, OPS
+from events.ops import HEARTBEATS, LOGS, OPS
 
 EVENTS = RabbitExchange("sdg.events", type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTER = RabbitExchange("sdg.dead-letter", type=ExchangeType.FANOUT, durable=True)
@@ -60,4 +60,6 @@ async def declare_all(broker) -> None:
     ops = await broker.declare_exchange(OPS)
     heartbeats = await broker.declare_queue(HEARTBEATS)
     await heartbeats.bind(ops, routing_key=HEARTBEATS.routing())
+    logs = await broker.declare_queue(LOGS)
+    await logs.bind(ops, routing_key=LOGS.routing())
 

@@ -25,6 +25,15 @@ pub struct IngestConfig {
     pub queue_depth_poll: Duration,
     pub retry_max_backoff: Duration,
     pub log_level: tracing::Level,
+    /// Log lines of every service (`log.#` on `sdg.ops`), written into `<logs_index_prefix>YYYY.MM.DD`; `off` (read
+    /// as empty): no log consumer.
+    pub logs_queue: String,
+    pub logs_index_prefix: String,
+    /// Where this process publishes its own log lines (routing key `log.rust_ingest`), from a buffer of
+    /// `log_buffer_lines` lines; beyond that lines are dropped and counted, never waited for.
+    pub ops_exchange: String,
+    pub log_shipping: bool,
+    pub log_buffer_lines: usize,
 }
 
 /// A setting that could not be read: names the variable, the value and what it should look like.
@@ -67,6 +76,13 @@ impl IngestConfig {
             queue_depth_poll: Duration::from_millis(env.parsed("QUEUE_DEPTH_POLL_MS", 5000, "milliseconds")?),
             retry_max_backoff: Duration::from_millis(env.parsed("RETRY_MAX_BACKOFF_MS", 30_000, "milliseconds")?),
             log_level: env.parsed("LOG_LEVEL", tracing::Level::INFO, "trace, debug, info, warn or error")?,
+            logs_queue: Some(env.string("LOGS_QUEUE", "sdg.ingest.logs"))
+                .filter(|queue| queue != "off")
+                .unwrap_or_default(),
+            logs_index_prefix: env.string("LOGS_INDEX_PREFIX", "sdg-logs-"),
+            ops_exchange: env.string("OPS_EXCHANGE", "sdg.ops"),
+            log_shipping: env.parsed("LOG_SHIPPING", true, "true or false")?,
+            log_buffer_lines: env.parsed("LOG_BUFFER_LINES", 10_000, "a positive integer")?,
         };
         config.check_positive()?;
         Ok(config)
@@ -80,6 +96,7 @@ impl IngestConfig {
             ("MAX_IN_FLIGHT", self.max_in_flight),
             ("QUEUE_DEPTH_POLL_MS", self.queue_depth_poll.as_millis() as usize),
             ("RETRY_MAX_BACKOFF_MS", self.retry_max_backoff.as_millis() as usize),
+            ("LOG_BUFFER_LINES", self.log_buffer_lines),
         ];
         match checks.iter().find(|(_, value)| *value == 0) {
             Some((name, _)) => Err(IngestConfigError {
@@ -89,6 +106,11 @@ impl IngestConfig {
             }),
             None => Ok(()),
         }
+    }
+
+    /// The same settings, consuming the log lines' queue instead of the events'.
+    pub fn for_logs(&self) -> Self {
+        Self { queue: self.logs_queue.clone(), ..self.clone() }
     }
 
     pub fn bulk_url(&self) -> String {
@@ -144,6 +166,11 @@ mod tests {
         assert_eq!(config.metrics_addr.to_string(), "127.0.0.1:9464");
         assert_eq!(config.queue_depth_poll, Duration::from_secs(5));
         assert_eq!(config.retry_max_backoff, Duration::from_secs(30));
+        assert_eq!(config.logs_queue, "sdg.ingest.logs");
+        assert_eq!(config.logs_index_prefix, "sdg-logs-");
+        assert!(config.log_shipping);
+        assert_eq!(config.for_logs().queue, "sdg.ingest.logs");
+        assert_eq!(config_from(&[("SDG_INGEST_LOGS_QUEUE", "off")]).unwrap().logs_queue, "");
     }
 
     #[test]

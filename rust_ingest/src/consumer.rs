@@ -4,8 +4,8 @@
 use crate::acks::IngestAcks;
 use crate::config::IngestConfig;
 use crate::dead_letter::IngestDeadLetter;
-use crate::encoder::IngestEncoder;
 use crate::flights::{IngestFlights, report_join};
+use crate::log_encoder::IngestCodec;
 use crate::metrics::IngestMetrics;
 use crate::queue_depth::IngestQueueDepth;
 use crate::request_builder::{IngestBatch, IngestBatchLimits, IngestMessage};
@@ -78,14 +78,14 @@ enum IngestSessionEnd {
 pub struct IngestConsumer {
     config: IngestConfig,
     sink: Arc<IngestSink>,
-    encoder: IngestEncoder,
+    codec: IngestCodec,
     metrics: Arc<IngestMetrics>,
 }
 
 impl IngestConsumer {
-    pub fn new(config: IngestConfig, sink: Arc<IngestSink>, metrics: Arc<IngestMetrics>) -> Self {
-        let encoder = IngestEncoder::new(&config.events_index, &config.records_index);
-        Self { config, sink, encoder, metrics }
+    /// Consumes `config.queue`, encoding each message with `codec`.
+    pub fn new(config: IngestConfig, codec: IngestCodec, sink: Arc<IngestSink>, metrics: Arc<IngestMetrics>) -> Self {
+        Self { config, sink, codec, metrics }
     }
 
     /// Consumes until shutdown is requested, reconnecting whenever RabbitMQ goes away.
@@ -127,7 +127,7 @@ impl IngestConsumer {
         let consumer = consume_channel
             .basic_consume(
                 self.config.queue.as_str().into(),
-                format!("sdg-ingest-{}", std::process::id()).into(),
+                format!("sdg-ingest-{}-{}", self.config.queue, std::process::id()).into(),
                 BasicConsumeOptions::default(),
                 FieldTable::default(),
             )
@@ -213,11 +213,12 @@ impl IngestConsumer {
     async fn take_in(&self, delivery: Delivery, batch: &mut IngestBatch, flights: &mut IngestFlights) {
         self.metrics.add_received(1);
         let delivery = IngestDelivery::from_delivery(delivery);
-        let message = match self.encoder.encode(&delivery.body) {
+        let message = match self.codec.encode(&delivery.body) {
             Ok(encoded) => IngestMessage { delivery, encoded: Some(encoded), dead_letter_reason: None },
-            Err(error) => {
-                warn!(reason = %error, bytes = delivery.body.len(), "message cannot be indexed; dead-lettering it");
-                IngestMessage { delivery, encoded: None, dead_letter_reason: Some(error.to_string()) }
+            Err(reason) => {
+                warn!(%reason, queue = %self.config.queue, bytes = delivery.body.len(),
+                      "message cannot be indexed; dead-lettering it");
+                IngestMessage { delivery, encoded: None, dead_letter_reason: Some(reason) }
             }
         };
         if !batch.has_room_for(&message) {
@@ -252,7 +253,7 @@ impl IngestConsumer {
             }
         }
         flights.launch(batch.take()).await;
-        info!(in_flight = flights.tasks.len(), "finishing batches in flight");
+        info!(queue = %self.config.queue, in_flight = flights.tasks.len(), "finishing batches in flight");
         while let Some(joined) = flights.tasks.join_next().await {
             let _ = report_join(joined);
         }

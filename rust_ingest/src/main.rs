@@ -8,6 +8,8 @@ mod dead_letter;
 mod encoder;
 mod envelope;
 mod flights;
+mod log_encoder;
+mod log_shipper;
 mod metrics;
 mod queue_depth;
 mod request_builder;
@@ -17,14 +19,21 @@ mod sink;
 
 use config::IngestConfig;
 use consumer::IngestConsumer;
+use encoder::IngestEncoder;
+use log_encoder::{IngestCodec, IngestLogEncoder};
+use log_shipper::IngestLogStats;
 use metrics::IngestMetrics;
 use service::IngestService;
 use sink::IngestSink;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
 use tokio::sync::watch;
 use tracing::{error, info, warn};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 fn main() -> ExitCode {
     let config = match IngestConfig::from_env() {
@@ -34,24 +43,34 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_max_level(config.log_level)
-        .init();
+    let log_stats = Arc::new(IngestLogStats::default());
+    // One JSON line per event on stdout, the same line shipped to Elasticsearch (src/log_shipper.rs).
+    let (lines, shipped_lines) = log_shipper::channel(config.log_buffer_lines, config.log_shipping, log_stats.clone());
+    tracing_subscriber::registry().with(LevelFilter::from_level(config.log_level)).with(lines).init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
-    runtime.block_on(run(config))
+    runtime.block_on(run(config, shipped_lines, log_stats))
 }
 
-async fn run(config: IngestConfig) -> ExitCode {
+async fn run(config: IngestConfig, shipped_lines: mpsc::Receiver<Vec<u8>>, log_stats: Arc<IngestLogStats>) -> ExitCode {
     info!(queue = %config.queue, es_url = %config.es_url, events_index = %config.events_index,
           records_index = %config.records_index, batch_max_docs = config.batch_max_docs,
           batch_max_bytes = config.batch_max_bytes, batch_max_wait_ms = config.batch_max_wait.as_millis() as u64,
           max_in_flight = config.max_in_flight, "sdg-ingest starting");
+    if config.log_shipping {
+        tokio::spawn(log_shipper::ship(
+            config.amqp_url.clone(),
+            config.ops_exchange.clone(),
+            shipped_lines,
+            log_stats.clone(),
+        ));
+    }
     let metrics = Arc::new(IngestMetrics::new());
-    if let Err(error) = metrics::serve(config.metrics_addr, metrics.clone()).await {
+    let logs_metrics = Arc::new(IngestMetrics::for_logs());
+    let exposition = {
+        let (metrics, logs_metrics) = (metrics.clone(), logs_metrics.clone());
+        Arc::new(move || metrics.render() + &logs_metrics.render() + &log_stats.render())
+    };
+    if let Err(error) = metrics::serve(config.metrics_addr, exposition).await {
         error!(addr = %config.metrics_addr, %error, "cannot serve metrics; set SDG_INGEST_METRICS_ADDR to a free port");
         return ExitCode::FAILURE;
     }
@@ -69,8 +88,17 @@ async fn run(config: IngestConfig) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let sink = Arc::new(IngestSink::new(service, metrics.clone(), config.retry_max_backoff));
-    IngestConsumer::new(config, sink, metrics).run(shutdown).await;
+    let sink = Arc::new(IngestSink::new(service.clone(), metrics.clone(), config.retry_max_backoff));
+    let events = IngestCodec::Events(IngestEncoder::new(&config.events_index, &config.records_index));
+    let events_consumer = IngestConsumer::new(config.clone(), events, sink, metrics);
+    if config.logs_queue.is_empty() {
+        events_consumer.run(shutdown).await;
+    } else {
+        let logs_sink = Arc::new(IngestSink::new(service, logs_metrics.clone(), config.retry_max_backoff).quiet());
+        let logs = IngestCodec::Logs(IngestLogEncoder::new(&config.logs_index_prefix));
+        let logs_consumer = IngestConsumer::new(config.for_logs(), logs, logs_sink, logs_metrics);
+        tokio::join!(events_consumer.run(shutdown.clone()), logs_consumer.run(shutdown));
+    }
     info!("sdg-ingest stopped");
     ExitCode::SUCCESS
 }

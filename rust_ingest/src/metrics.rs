@@ -1,6 +1,7 @@
 //! Counters and a hand-written Prometheus text exposition at `GET /metrics`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,13 +24,22 @@ pub struct IngestMetrics {
     messages_acked: AtomicU64,
     /// Messages ready in the consumed queue at the last poll; -1 until the first poll answers.
     queue_messages_ready: AtomicI64,
+    /// The log lines' consumer: the same figures, named `sdg_ingest_logs_*`.
+    logs: bool,
 }
+
+/// What `GET /metrics` answers: every consumer's figures and the log shipper's.
+pub type IngestExposition = Arc<dyn Fn() -> String + Send + Sync>;
 
 impl IngestMetrics {
     pub fn new() -> Self {
         let metrics = Self::default();
         metrics.queue_messages_ready.store(-1, Ordering::Relaxed);
         metrics
+    }
+
+    pub fn for_logs() -> Self {
+        Self { logs: true, ..Self::new() }
     }
 
     pub fn add_received(&self, count: u64) {
@@ -100,7 +110,7 @@ impl IngestMetrics {
             self.queue_messages_ready.load(Ordering::Relaxed)
         ));
         self.render_latency(&mut text);
-        text
+        if self.logs { text.replace("sdg_ingest_", "sdg_ingest_logs_") } else { text }
     }
 
     fn render_latency(&self, text: &mut String) {
@@ -121,7 +131,7 @@ impl IngestMetrics {
 }
 
 /// Binds now (so a taken port fails at startup) and serves from a background task.
-pub async fn serve(addr: SocketAddr, metrics: std::sync::Arc<IngestMetrics>) -> std::io::Result<()> {
+pub async fn serve(addr: SocketAddr, metrics: IngestExposition) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     tracing::info!(%addr, "serving metrics at /metrics");
     tokio::spawn(async move {
@@ -137,14 +147,14 @@ pub async fn serve(addr: SocketAddr, metrics: std::sync::Arc<IngestMetrics>) -> 
     Ok(())
 }
 
-async fn answer(mut stream: TcpStream, metrics: std::sync::Arc<IngestMetrics>) {
+async fn answer(mut stream: TcpStream, metrics: IngestExposition) {
     let mut request = [0u8; 1024];
     let Ok(read) = stream.read(&mut request).await else {
         return;
     };
     let head = String::from_utf8_lossy(&request[..read]);
     let (status, body) = if head.starts_with("GET /metrics ") || head.starts_with("GET /metrics?") {
-        ("200 OK", metrics.render())
+        ("200 OK", metrics())
     } else {
         ("404 Not Found", "only /metrics lives here\n".to_owned())
     };
@@ -192,5 +202,14 @@ mod tests {
         assert!(text.contains("sdg_ingest_batch_latency_seconds_bucket{le=\"+Inf\"} 5\n"));
         assert!(text.contains("sdg_ingest_batch_latency_seconds_count 5\n"));
         assert!(text.contains("sdg_ingest_queue_messages_ready 42\n"));
+    }
+
+    #[test]
+    fn the_log_consumers_figures_have_names_of_their_own() {
+        let metrics = IngestMetrics::for_logs();
+        metrics.add_docs_indexed(2);
+        let text = metrics.render();
+        assert!(text.contains("sdg_ingest_logs_docs_indexed_total 2\n"));
+        assert!(!text.contains("\nsdg_ingest_docs_indexed_total"));
     }
 }

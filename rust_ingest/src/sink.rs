@@ -9,12 +9,20 @@ use crate::retry::{IngestBackoff, IngestBulkOutcome, IngestItemOutcome, IngestRe
 use crate::service::IngestService;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
+
+/// Events whose indexing is worth a log line of its own: an operator following one job finds when its life's
+/// milestones reached Elasticsearch.
+const JOB_MILESTONES: [&str; 6] =
+    ["JobSubmitted", "JobStarted", "JobCompleted", "JobFailed", "JobCancelled", "BatchSubmitted"];
 
 pub struct IngestSink {
     service: IngestService,
     metrics: Arc<IngestMetrics>,
     retry_max_backoff: Duration,
+    /// The sink of log lines says nothing per batch above debug: its own lines would be shipped, and settling
+    /// those would make more, for ever.
+    quiet: bool,
 }
 
 /// Tallies of one bulk response.
@@ -27,7 +35,11 @@ struct IngestTally {
 
 impl IngestSink {
     pub fn new(service: IngestService, metrics: Arc<IngestMetrics>, retry_max_backoff: Duration) -> Self {
-        Self { service, metrics, retry_max_backoff }
+        Self { service, metrics, retry_max_backoff, quiet: false }
+    }
+
+    pub fn quiet(self) -> Self {
+        Self { quiet: true, ..self }
     }
 
     /// Dead-letters the refused messages (each confirmed by the broker, else put back), then settles the batch
@@ -71,14 +83,21 @@ impl IngestSink {
         self.metrics.add_acked(acked);
         let latency = started.elapsed();
         self.metrics.record_batch(latency);
-        info!(
-            messages = messages.len(),
-            docs = pending_items(messages).len(),
-            acked,
-            dead_lettered,
-            latency_ms = latency.as_millis() as u64,
-            "batch settled"
-        );
+        let (messages_count, docs, latency_ms) =
+            (messages.len(), pending_items(messages).len(), latency.as_millis() as u64);
+        if self.quiet {
+            debug!(messages = messages_count, docs, acked, dead_lettered, latency_ms, "batch settled");
+            return;
+        }
+        info!(messages = messages_count, docs, acked, dead_lettered, latency_ms, "batch settled");
+        for message in messages.iter().filter(|message| message.dead_letter_reason.is_none()) {
+            if let Some(encoded) =
+                message.encoded.as_ref().filter(|encoded| JOB_MILESTONES.contains(&encoded.event_type))
+            {
+                info!(job_id = %encoded.job_id, event_id = %encoded.event_id, event_type = encoded.event_type,
+                      "job event indexed");
+            }
+        }
     }
 
     /// Sends the batch until every item is stored, already present, or refused for good (its message then bound

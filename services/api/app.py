@@ -14,9 +14,11 @@ from services.api import errors, live
 from services.api.auth import KeyCache
 from services.api.errors import PROBLEM_RESPONSES
 from services.api.routes import batches, docs, export, jobs, keys, progress, records, regenerate, usage
-from services.api.routes import health, record_types, stats
+from services.api.routes import health, logs, record_types, stats
+from services.api.routes import profiles
 from services.api.settings import ApiSettings
 from services.common.heartbeat import Heartbeat
+from services.common.log_shipping import ship_logs
 from services.common.logging import bus_logger, configure
 from services.common.metrics import registry_of
 from services.common.search import ensure_indices, wait_until_searchable
@@ -28,6 +30,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         configure("api")
+        ship_logs(settings.amqp_url)
         # Per-message logs at DEBUG: the live hub consumes every event on the bus.
         broker = RabbitBroker(settings.amqp_url, log_level=logging.DEBUG, logger=bus_logger())
         es = AsyncElasticsearch(settings.es_url)
@@ -35,7 +38,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.key_cache = KeyCache()
         app.state.bus = EventBus(broker)
         app.state.broker = broker
-        app.state.heartbeat = heartbeat = Heartbeat(broker, "api")
+        app.state.heartbeat = heartbeat = Heartbeat(broker, "api",
+                                                    lambda: {"open_streams": app.state.hub.open_streams})
         live.install(app.state, broker, es, settings)
         await broker.start()
         await declare_all(broker)
@@ -53,8 +57,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="sdg", version="0.1.0", lifespan=lifespan,
                   description="Synthetic datasets from a local language model, every step an event.")
     errors.install(app)
-    for module in (jobs, records, regenerate, progress, keys, export, usage, batches, record_types, health, stats):
+    for module in (jobs, records, regenerate, progress, keys, export, usage, batches, record_types, health, stats,
+                   logs):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.include_router(profiles.router, responses=PROBLEM_RESPONSES)
     app.include_router(docs.router)
     metrics_registry = registry_of("api", lambda: heartbeat_figures(app))
 

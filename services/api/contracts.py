@@ -13,7 +13,9 @@ from faststream.specification import AsyncAPI
 
 from events.bus import EventBus
 from events.models import EVENT_TYPES
+from events.ops import LOG_ROUTING_PREFIX, OPS, LogLine, ServiceHeartbeat
 from services.projector.handlers import register as register_projector
+from services.projector.heartbeats import register_heartbeats
 from services.worker.handlers import WorkerContext
 from services.worker.handlers import register as register_worker
 from services.worker.settings import WorkerSettings
@@ -27,13 +29,27 @@ def event_schemas() -> dict[str, dict[str, Any]]:
     return {cls.__name__: cls.model_json_schema(by_alias=True) for cls in EVENT_TYPES}
 
 
+def register_operations(broker: RabbitBroker) -> None:
+    """`sdg.ops`: heartbeats (published by every Python service, stored by the projector) and log lines (published
+    by every service, rust_ingest included, bulk-written by rust_ingest)."""
+    register_heartbeats(broker, AsyncElasticsearch("http://localhost:9200"))
+    broker.publisher(exchange=OPS, routing_key="heartbeat.*", schema=ServiceHeartbeat, persist=False,
+                     title="heartbeat:publish",
+                     description="`heartbeat.<service>` every SDG_HEARTBEAT_S seconds: the instance is alive, with its key figures.")
+    broker.publisher(exchange=OPS, routing_key=f"{LOG_ROUTING_PREFIX}*", schema=LogLine, title="log:publish",
+                     description="`log.<service>`: a batch of log lines as NDJSON (application/x-ndjson): one LogLine per line. "
+                                 "Consumed from the queue sdg.ingest.logs by rust_ingest into sdg-logs-YYYY.MM.DD.")
+
+
 def asyncapi_document() -> dict[str, Any]:
     """Builds the document from the real handler and publisher declarations, on a broker that never connects."""
     broker = RabbitBroker("amqp://guest:guest@localhost:5672/")
     register_worker(broker, WorkerContext(WorkerSettings(worker_id="{worker_id}"), EventBus(broker)))
     register_projector(broker, AsyncElasticsearch("http://localhost:9200"))
+    register_operations(broker)
     spec = AsyncAPI(broker, title="sdg events", version="1",
-                    description="Every state change of a generation job, on the sdg.events topic exchange.")
+                    description="Every state change of a generation job, on the sdg.events topic exchange; "
+                                "services' heartbeats and log lines on sdg.ops.")
     return json.loads(spec.to_specification().to_json())
 
 

@@ -24,6 +24,8 @@ INGEST_FIGURES = {
     "sdg_ingest_docs_indexed_total": "docs_indexed_total",
     "sdg_ingest_messages_received_total": "messages_received_total",
     "sdg_ingest_dead_lettered_total": "dead_lettered_total",
+    "sdg_ingest_logs_queue_messages_ready": "logs_queue_depth",
+    "sdg_ingest_log_lines_dropped_total": "log_lines_dropped_total",
 }
 
 

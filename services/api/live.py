@@ -96,6 +96,10 @@ class LiveHub:
             if not subscriptions:
                 self._subscriptions.pop(job_id, None)
 
+    @property
+    def open_streams(self) -> int:
+        return sum(len(subscriptions) for subscriptions in self._subscriptions.values())
+
     def ping_all(self) -> None:
         for subscriptions in self._subscriptions.values():
             for subscription in subscriptions:

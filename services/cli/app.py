@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from services.cli import dashboard, keys
+from services.cli import dashboard, keys, logs
 from services.cli.client import ApiError, SdgClient
 from services.cli.credentials import saved_key
 
@@ -70,12 +70,16 @@ def generate(
     examples: Annotated[Path | None, typer.Option(help="JSON file with a list of example records.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible output.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write records as JSONL here.")] = None,
+    profile: Annotated[str | None, typer.Option(help='Settings profile, "name" or "name@version" (default: the '
+                                                     '`default` profile).')] = None,
     api: ApiOption = "http://127.0.0.1:8000",
     key: KeyOption = None,
 ) -> None:
     """Generate COUNT records matching SCHEMA, show progress, then print or write them."""
     body = {"schema": read_json(schema, "the schema"), "count": count, "instructions": instructions,
             "examples": read_json(examples, "examples") if examples else [], "seed": seed}
+    if profile:
+        body["profile"] = profile
     client = client_for(api, key)
     try:
         job = client.submit(body)
@@ -123,6 +127,30 @@ def status(
             while True:
                 live.update(dashboard.screen(client.health(), client.active_jobs()), refresh=True)
                 time.sleep(every)
+    except ApiError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command(name="logs")
+def show_logs(
+    job: Annotated[str | None, typer.Option(help="Only this job's lines.")] = None,
+    level: Annotated[str | None, typer.Option(help="This level and above: debug, info, warning, error.")] = None,
+    service: Annotated[list[str] | None, typer.Option(help="api, worker, projector, rust_ingest (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(help="10m, 2h, 1d ago, or an ISO 8601 time.")] = None,
+    grep: Annotated[str | None, typer.Option(help="Words the message must contain.")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    api: ApiOption = "http://127.0.0.1:8000",
+    key: KeyOption = None,
+) -> None:
+    """Log lines of every service, from Elasticsearch (an admin key sees every line; others their jobs')."""
+    params = {"job": job, "level": level, "service": service, "since": logs.since_param(since), "q": grep,
+              "size": 500}
+    try:
+        logs.show(client_for(api, key), params, follow, as_json)
     except ApiError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

@@ -35,6 +35,9 @@ class SdgClient:
     def job(self, job_id: str) -> dict[str, Any]:
         return self._check(self.http.get(f"/v1/jobs/{job_id}"))
 
+    def logs(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._check(self.http.get("/v1/logs", params=params))
+
     def health(self) -> dict[str, Any]:
         return self._check(self.http.get("/v1/health"))
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import psutil
 import structlog
-from faststream.rabbit import RabbitBroker
+from faststream.rabbit import RabbitBroker, RabbitQueue
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.ops import OPS, ServiceHeartbeat
+from services.common.log_shipping import shipping_figures
 
 log = structlog.get_logger("heartbeat")
 
@@ -44,8 +45,10 @@ class Heartbeat:
     """Publishes a ServiceHeartbeat every `interval_s`; `figures()` adds the service's own figures to rss_mb."""
 
     def __init__(self, broker: RabbitBroker, service: str, figures: Figures = dict, *, instance: str = "",
-                 interval_s: float | None = None) -> None:
+                 interval_s: float | None = None, lag_of: tuple[RabbitQueue, ...] = ()) -> None:
         self.service, self.figures = service, figures
+        self.broker, self.lag_of = broker, lag_of
+        self.consumer_lag: int | None = None  # messages waiting in the queues this service consumes, at the last beat
         self.instance = instance or default_instance()
         self.interval_s = interval_s or HeartbeatSettings().heartbeat_s
         self.started_at = datetime.now(UTC)
@@ -56,7 +59,9 @@ class Heartbeat:
                                            schema=ServiceHeartbeat, title=f"heartbeat.{service}:publish")
 
     def message(self) -> ServiceHeartbeat:
-        figures = {"rss_mb": rss_mb(), "heartbeat_failures": self.failures}
+        figures = {"rss_mb": rss_mb(), "heartbeat_failures": self.failures, **shipping_figures()}
+        if self.consumer_lag is not None:
+            figures["consumer_lag"] = self.consumer_lag
         try:
             figures |= self.figures()
         except Exception as exc:  # noqa: BLE001 - a broken figure must not silence the heartbeat
@@ -68,6 +73,7 @@ class Heartbeat:
         """Sends one heartbeat; False (and counted) if RabbitMQ did not take it within one interval."""
         try:
             async with asyncio.timeout(self.interval_s):
+                self.consumer_lag = await self.lag() if self.lag_of else None
                 await self._publisher.publish(self.message())
             return True
         except Exception as exc:  # noqa: BLE001 - RabbitMQ down, connection lost, timeout: count and go on
@@ -76,6 +82,15 @@ class Heartbeat:
                 log.warning("heartbeat not sent", service=self.service, failures=self.failures,
                             error=f"{type(exc).__name__}: {exc}")
             return False
+
+    async def lag(self) -> int:
+        """Messages ready in the consumed queues: declaring a queue again (same arguments, no change) answers with
+        its message count."""
+        waiting = 0
+        for queue in self.lag_of:
+            declared = await self.broker.declare_queue(queue)
+            waiting += (await declared.declare()).message_count or 0
+        return waiting
 
     async def run(self) -> None:
         while True:

@@ -62,7 +62,8 @@ def configure(service: str, level: str = "INFO") -> structlog.stdlib.BoundLogger
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    # Its warnings come one per failed request while Elasticsearch is away; the services say so once per interval.
+    logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn set these up with handlers of its own
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -29,7 +29,8 @@ JOBS_INDEX = IndexSpec("sdg-jobs", "jobs.json")
 KEYS_INDEX = IndexSpec("sdg-keys", "keys.json")
 RECORD_TYPES_INDEX = IndexSpec("sdg-record-types", "record_types.json")
 SERVICES_INDEX = IndexSpec("sdg-services", "services.json")  # one document per service instance: last heartbeat
-ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX, KEYS_INDEX, RECORD_TYPES_INDEX, SERVICES_INDEX)
+PROFILES_INDEX = IndexSpec("sdg-profiles", "profiles.json")
+ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX, KEYS_INDEX, RECORD_TYPES_INDEX, SERVICES_INDEX, PROFILES_INDEX)
 
 
 async def ensure_indices(es: AsyncElasticsearch, specs=ALL_INDICES) -> None:
@@ -48,6 +49,18 @@ async def ensure_indices(es: AsyncElasticsearch, specs=ALL_INDICES) -> None:
             mappings=body["mappings"],
             aliases={spec.alias: {"is_write_index": True}},
         )
+    await ensure_log_template(es)
+
+
+# Log lines: one index per day, `sdg-logs-YYYY.MM.DD`, made by rust_ingest's first write of the day from this
+# template (mapping and the alias every day's index joins). Retention drops whole days: `just prune-logs`.
+LOGS_ALIAS, LOGS_INDEX_PREFIX, LOGS_TEMPLATE = "sdg-logs", "sdg-logs-", "sdg-logs"
+
+
+async def ensure_log_template(es: AsyncElasticsearch) -> None:
+    """Puts the daily log indices' template (idempotent: a put replaces it; the days already there keep theirs)."""
+    body = json.loads((MAPPINGS_DIR / "logs.json").read_text())
+    await es.indices.put_index_template(name=LOGS_TEMPLATE, **body)
 
 
 async def wait_until_searchable(es: AsyncElasticsearch, timeout: str = "30s") -> None:

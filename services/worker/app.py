@@ -7,8 +7,9 @@ from faststream.rabbit import Channel, RabbitBroker
 
 from events.bus import EventBus
 from events.dead_letter import dead_letter_middleware
-from events.topology import declare_all
+from events.topology import WORKER_JOBS, WORKER_REGENERATIONS, declare_all
 from services.common.heartbeat import Heartbeat
+from services.common.log_shipping import ship_logs
 from services.common.logging import bus_logger, configure
 from services.common.metrics import serve_metrics
 from services.worker.http_engine import create_engine
@@ -20,6 +21,7 @@ from services.worker.settings import WorkerSettings
 def create_app(settings: WorkerSettings | None = None) -> FastStream:
     settings = settings or WorkerSettings()
     log = configure("worker")
+    ship_logs(settings.amqp_url)
     # One job at a time per process: the model is the bottleneck; scale out with more worker processes.
     broker = RabbitBroker(settings.amqp_url, middlewares=[dead_letter_middleware("worker")],
                           logger=bus_logger(),
@@ -28,7 +30,7 @@ def create_app(settings: WorkerSettings | None = None) -> FastStream:
     ctx = WorkerContext(settings, CountingBus(EventBus(broker), figures))
     register(broker, ctx)
     heartbeat = Heartbeat(broker, "worker", lambda: {"model_loaded": ctx.engine is not None, **figures.as_dict()},
-                          instance=ctx.worker_id)
+                          instance=ctx.worker_id, lag_of=(WORKER_JOBS, WORKER_REGENERATIONS))
 
     async def load_model() -> None:
         ctx.engine = await asyncio.to_thread(create_engine, settings)

@@ -13,6 +13,7 @@ class WorkerFigures:
 
     def __init__(self) -> None:
         self.jobs_running = self.records_total = self.tokens_total = 0
+        self.record_latency_ms = 0.0  # decode time per record (its batch's time / batch size), moving average
 
     def count(self, event: Envelope) -> None:
         if event.type == "JobStarted":
@@ -23,10 +24,12 @@ class WorkerFigures:
             self.records_total += 1
             usage = getattr(event, "usage", None)
             self.tokens_total += getattr(usage, "completion_tokens", 0) or 0
+            latency = getattr(usage, "latency_ms", 0.0) or 0.0
+            self.record_latency_ms = latency if self.records_total == 1 else 0.9 * self.record_latency_ms + 0.1 * latency
 
     def as_dict(self) -> dict[str, Any]:
         return {"jobs_running": self.jobs_running, "records_total": self.records_total,
-                "tokens_total": self.tokens_total}
+                "tokens_total": self.tokens_total, "record_latency_ms": round(self.record_latency_ms, 1)}
 
 
 class CountingBus:

@@ -148,7 +148,9 @@ class IngestProcess:
                "SDG_INGEST_RECORDS_INDEX": self.names.records_index,
                "SDG_INGEST_DEAD_LETTER_EXCHANGE": self.names.dead_letter,
                "SDG_INGEST_METRICS_ADDR": f"127.0.0.1:{self.metrics_port}", "SDG_INGEST_BATCH_MAX_WAIT_MS": "50",
-               "SDG_INGEST_QUEUE_DEPTH_POLL_MS": "200", "SDG_INGEST_RETRY_MAX_BACKOFF_MS": "2000", **self.settings}
+               "SDG_INGEST_QUEUE_DEPTH_POLL_MS": "200", "SDG_INGEST_RETRY_MAX_BACKOFF_MS": "2000",
+               # Its own events only: the stack's rust_ingest consumes and ships the real log lines.
+               "SDG_INGEST_LOGS_QUEUE": "off", "SDG_INGEST_LOG_SHIPPING": "false", **self.settings}
         log = self.log_path.open("a")
         self.process = subprocess.Popen([BINARY], env=env, stdout=log, stderr=subprocess.STDOUT)
         return self

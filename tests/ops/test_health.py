@@ -45,8 +45,13 @@ async def test_health_lists_api_worker_and_projector_instances_and_rust_ingest_a
     assert components["rabbitmq"]["up"] and components["elasticsearch"]["up"] and components["rust_ingest"]["up"]
     assert "queue_depth" in components["rust_ingest"]["figures"]
     worker = up_instances(body, "worker")[0]
-    assert worker["model_loaded"] is True and {"rss_mb", "jobs_running", "records_total"} <= worker["figures"].keys()
-    assert "events_applied" in up_instances(body, "projector")[0]["figures"]
+    assert worker["model_loaded"] is True
+    assert {"rss_mb", "jobs_running", "records_total", "record_latency_ms", "consumer_lag"} <= worker["figures"].keys()
+    assert {"events_applied", "consumer_lag"} <= up_instances(body, "projector")[0]["figures"].keys()
+    assert "open_streams" in up_instances(body, "api")[0]["figures"]
+    for instance in body["services"]:
+        if instance["up"] and instance["service"] in ("api", "worker", "projector"):
+            assert {"log_lines_shipped_total", "log_lines_dropped_total"} <= instance["figures"].keys(), instance
     assert worker["age_s"] <= 2 * worker["interval_s"]
 
 

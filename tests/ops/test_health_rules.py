@@ -65,8 +65,11 @@ def test_ingest_queue_depth_and_counters_are_read_from_its_prometheus_metrics():
             "# TYPE sdg_ingest_queue_messages_ready gauge\nsdg_ingest_queue_messages_ready 7\n"
             "# TYPE sdg_ingest_batch_latency_seconds histogram\n"
             'sdg_ingest_batch_latency_seconds_bucket{le="+Inf"} 4\nsdg_ingest_batch_latency_seconds_sum 0.1\n'
-            "sdg_ingest_batch_latency_seconds_count 4\n")
-    assert ingest_figures(text) == {"docs_indexed_total": 89.0, "queue_depth": 7.0}
+            "sdg_ingest_batch_latency_seconds_count 4\n"
+            "# TYPE sdg_ingest_logs_queue_messages_ready gauge\nsdg_ingest_logs_queue_messages_ready 3\n"
+            "# TYPE sdg_ingest_log_lines_dropped counter\nsdg_ingest_log_lines_dropped_total 2\n")
+    assert ingest_figures(text) == {"docs_indexed_total": 89.0, "queue_depth": 7.0, "logs_queue_depth": 3.0,
+                                    "log_lines_dropped_total": 2.0}
 
 
 def test_worker_figures_count_running_jobs_records_and_tokens_from_published_events():
@@ -75,8 +78,10 @@ def test_worker_figures_count_running_jobs_records_and_tokens_from_published_eve
     figures.count(JobStarted(**envelope, worker="w", model_id="m", backend="b"))
     for index in range(2):
         figures.count(RecordGenerated(**envelope, record_id=f"r{index}", index=index, record={},
-                                      records_generated=index + 1, usage=Usage(completion_tokens=10)))
-    assert figures.as_dict() == {"jobs_running": 1, "records_total": 2, "tokens_total": 20}
+                                      records_generated=index + 1,
+                                      usage=Usage(completion_tokens=10, latency_ms=100.0 * (index + 1))))
+    assert figures.as_dict() == {"jobs_running": 1, "records_total": 2, "tokens_total": 20,
+                                 "record_latency_ms": 110.0}
     figures.count(JobCompleted(**envelope, records_generated=2, records_rejected=0))
     assert figures.jobs_running == 0
 

@@ -4,6 +4,7 @@ import secrets
 import uuid
 from typing import Annotated, Literal
 
+import structlog
 from fastapi import APIRouter, HTTPException, Query
 
 from events import JobCancelRequested, JobSubmitted, new_correlation_id
@@ -13,10 +14,13 @@ from services.api.errors import problem_responses
 from services.api.deps import BusDep, JobDep, SearchDep, WritableJobDep
 from services.api.models import IsoDateTime, JobCancel, JobCreate, JobPublic, JobsPage
 from services.api.queries import jobs_page
+from services.api.profiles import resolve_for_job as resolve_profile
 from services.api.record_types import resolve_for_job
 from services.api.schema_check import check_job_schema
+from services.common.logging import about
 from services.projector.store import project
 
+log = structlog.get_logger()
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 Status = Literal["submitted", "running", "completed", "failed", "cancelled"]
@@ -29,9 +33,15 @@ async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, caller: WriteC
     if body.record_type is not None:  # pinned now: a later version of the type changes nothing for this job
         schema, record_type = await resolve_for_job(es, caller.tenant, body.record_type)
     check_job_schema(schema, body.examples)
+    profile = await resolve_profile(es, body.profile)  # pinned now too: a later version reaches only later jobs
+    if body.count > profile.settings.max_count:
+        raise HTTPException(status_code=422, detail=f"count {body.count} is above the {profile.settings.max_count} "
+                                                    f"records a job of profile {profile.ref} may ask for; ask for "
+                                                    "fewer or name another profile")
     spec = JobSpec(
         schema=schema,
         record_type=record_type,
+        profile=profile,
         count=body.count,
         instructions=body.instructions,
         examples=body.examples,
@@ -41,6 +51,8 @@ async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, caller: WriteC
     event = JobSubmitted(event_id=uuid.uuid4(), job_id=job_id, sequence=1, tenant=caller.tenant,
                          correlation_id=new_correlation_id(), spec=spec)
     await bus.publish(event)
+    with about(event):
+        log.info("job submitted", count=spec.count, record_type=record_type, user=caller.key_id)
     # Read-your-writes: apply our own event to the projection, so a GET right after this finds the job.
     # The projector applies it again later, which changes nothing (the projection is idempotent).
     doc = await project(es, event)
@@ -77,4 +89,6 @@ async def cancel_job(job: WritableJobDep, bus: BusDep, es: SearchDep, caller: Wr
     event = JobCancelRequested(event_id=uuid.uuid4(), job_id=job.job_id, correlation_id=new_correlation_id(),
                                tenant=caller.tenant, reason=body.reason if body else "")
     await bus.publish(event)
+    with about(event):
+        log.info("job cancel requested", user=caller.key_id)
     return JobPublic.from_projection(await project(es, event))
