@@ -73,15 +73,18 @@ def test_ingest_queue_depth_and_counters_are_read_from_its_prometheus_metrics():
 
 
 def test_worker_figures_count_running_jobs_records_and_tokens_from_published_events():
-    figures = WorkerFigures()
+    now = [1000.0]
+    figures = WorkerFigures(clock=lambda: now[0])
     envelope = {"job_id": "job-1", "sequence": 1, "event_id": uuid.uuid4(), "correlation_id": uuid.uuid4()}
     figures.count(JobStarted(**envelope, worker="w", model_id="m", backend="b"))
     for index in range(2):
         figures.count(RecordGenerated(**envelope, record_id=f"r{index}", index=index, record={},
                                       records_generated=index + 1,
                                       usage=Usage(completion_tokens=10, latency_ms=100.0 * (index + 1))))
-    assert figures.as_dict() == {"jobs_running": 1, "records_total": 2, "tokens_total": 20,
-                                 "record_latency_ms": 110.0}
+    assert figures.as_dict() == {"jobs_running": 1, "records_total": 2, "tokens_total": 20, "records_per_s": 0.033,
+                                 "tokens_per_s": 0.33, "record_latency_ms": 110.0}
+    now[0] += 61  # a minute later the rates have decayed to nothing; the totals stay
+    assert (figures.as_dict()["records_per_s"], figures.as_dict()["tokens_per_s"]) == (0.0, 0.0)
     figures.count(JobCompleted(**envelope, records_generated=2, records_rejected=0))
     assert figures.jobs_running == 0
 
