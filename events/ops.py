@@ -23,19 +23,9 @@ HEARTBEATS = RabbitQueue(
     arguments={"x-max-length": HEARTBEATS_MAX_LENGTH},
 )
 
-# Log lines: NDJSON batches, routing key `log.<service>`, bulk-written by rust_ingest into `sdg-logs-YYYY.MM.DD`.
-# While Elasticsearch is away they wait here, up to LOGS_MAX_BYTES; beyond that RabbitMQ refuses new batches
-# (reject-publish), and the shipper counts the refused lines as dropped instead of blocking.
+# Log lines: NDJSON batches, routing key `log.<service>`, bulk-written by rust_ingest into `sdg-logs-YYYY.MM.DD`
+# from the queue `LOGS` (events/topology.py).
 LOG_ROUTING_PREFIX = "log."
-LOGS_MAX_BYTES = 256 * 1024 * 1024
-LOGS = RabbitQueue(
-    "sdg.ingest.logs",
-    durable=True,
-    queue_type=QueueType.QUORUM,
-    routing_key=f"{LOG_ROUTING_PREFIX}#",
-    arguments={"x-max-length-bytes": LOGS_MAX_BYTES, "x-overflow": "reject-publish",
-               "x-dead-letter-exchange": "sdg.dead-letter", "x-delivery-limit": 5},
-)
 
 
 class LogLine(BaseModel):

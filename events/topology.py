@@ -3,7 +3,7 @@
 from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
 from events.batches import BatchSubmitted
-from events.ops import HEARTBEATS, LOGS, OPS
+from events.ops import HEARTBEATS, LOG_ROUTING_PREFIX, OPS
 
 EVENTS = RabbitExchange("sdg.events", type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTER = RabbitExchange("sdg.dead-letter", type=ExchangeType.FANOUT, durable=True)
@@ -13,14 +13,14 @@ DEAD_LETTER_QUEUE = RabbitQueue("sdg.dead-letter", durable=True, routing_key="#"
 DELIVERY_LIMIT = 5
 
 
-def work_queue(name: str, routing_key: str) -> RabbitQueue:
+def work_queue(name: str, routing_key: str, **arguments) -> RabbitQueue:
     """A quorum queue whose poison messages go to the dead-letter exchange after DELIVERY_LIMIT redeliveries."""
     return RabbitQueue(
         name,
         durable=True,
         queue_type=QueueType.QUORUM,
         routing_key=routing_key,
-        arguments={"x-dead-letter-exchange": DEAD_LETTER.name, "x-delivery-limit": DELIVERY_LIMIT},
+        arguments={"x-dead-letter-exchange": DEAD_LETTER.name, "x-delivery-limit": DELIVERY_LIMIT, **arguments},
     )
 
 
@@ -28,6 +28,11 @@ WORKER_JOBS = work_queue("sdg.worker.jobs", "job.submitted")
 WORKER_REGENERATIONS = work_queue("sdg.worker.regenerations", "record.regeneration_requested")
 PROJECTOR = work_queue("sdg.projector", "#")
 INGEST = work_queue("sdg.ingest", "#")  # consumed by rust_ingest; bound to every event
+# Log lines on `sdg.ops`, also consumed by rust_ingest. While Elasticsearch is away they wait here, up to
+# LOGS_MAX_BYTES; beyond that RabbitMQ refuses new batches (reject-publish) and the shipper counts them as dropped.
+LOGS_MAX_BYTES = 256 * 1024 * 1024
+LOGS = work_queue("sdg.ingest.logs", f"{LOG_ROUTING_PREFIX}#",
+                  **{"x-max-length-bytes": LOGS_MAX_BYTES, "x-overflow": "reject-publish"})
 
 # The replay buffer: every event, in publish order, kept for EVENT_LOG_MAX_AGE whether or not it was consumed.
 EVENT_LOG_MAX_AGE = "7D"

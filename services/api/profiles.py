@@ -5,6 +5,7 @@ concurrent changes cannot take the same version (the loser re-reads and moves to
 that the projector and replay rebuild the same document from.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
@@ -96,23 +97,20 @@ async def create(es: AsyncElasticsearch, bus: EventBus, name: str, settings: Pro
                                                     "new version of it") from None
 
 
-async def change(es: AsyncElasticsearch, bus: EventBus, name: str, changes: dict[str, Any],
-                 description: str | None, by: str) -> tuple[dict[str, Any], bool]:
-    """The version holding the latest settings with `changes` applied, and whether this call made it (False: the
-    latest already had them)."""
+async def next_version(es: AsyncElasticsearch, bus: EventBus, name: str,
+                       make: Callable[[dict[str, Any], int], ProfileEvent | None]) -> tuple[dict[str, Any], bool]:
+    """Writes `make(latest, latest version + 1)` as the profile's next version, building on whatever version a
+    concurrent change took first. `make` returning None means nothing to write: (latest, False)."""
     latest = await latest_of(es, name)
     for _ in range(MAX_VERSION_RACES):
         if latest is None:
             raise not_found(name)
         if latest["retired"]:
             raise retired(latest)
-        settings = ProfileSettings.model_validate({**latest["settings"], **changes})
-        described = latest["description"] if description is None else description
-        if settings.model_dump() == latest["settings"] and described == latest["description"]:
-            return latest, False
         version = latest["version"] + 1
-        event = ProfileChanged(**envelope(name, "ProfileChanged", version, by), settings=settings,
-                               description=described)
+        event = make(latest, version)
+        if event is None:
+            return latest, False
         try:
             return await write(es, bus, event), True
         except ConflictError:  # a concurrent change took this version: build on it instead
@@ -120,23 +118,27 @@ async def change(es: AsyncElasticsearch, bus: EventBus, name: str, changes: dict
     raise RuntimeError(f"profile {name}: gave up after {MAX_VERSION_RACES} concurrent changes")
 
 
+async def change(es: AsyncElasticsearch, bus: EventBus, name: str, changes: dict[str, Any],
+                 description: str | None, by: str) -> tuple[dict[str, Any], bool]:
+    """The version holding the latest settings with `changes` applied, and whether this call made it (False: the
+    latest already had them)."""
+    def changed(latest: dict[str, Any], version: int) -> ProfileChanged | None:
+        settings = ProfileSettings.model_validate({**latest["settings"], **changes})
+        described = latest["description"] if description is None else description
+        if settings.model_dump() == latest["settings"] and described == latest["description"]:
+            return None
+        return ProfileChanged(**envelope(name, "ProfileChanged", version, by), settings=settings,
+                              description=described)
+    return await next_version(es, bus, name, changed)
+
+
 async def retire(es: AsyncElasticsearch, bus: EventBus, name: str, reason: str, by: str) -> dict[str, Any]:
     if name == DEFAULT_PROFILE:
         raise HTTPException(status_code=409, detail=f"the {DEFAULT_PROFILE!r} profile is what jobs naming no profile "
                                                     f"run with: it cannot be retired; PATCH it instead")
-    latest = await latest_of(es, name)
-    for _ in range(MAX_VERSION_RACES):
-        if latest is None:
-            raise not_found(name)
-        if latest["retired"]:
-            raise retired(latest)
-        version = latest["version"] + 1
-        event = ProfileRetired(**envelope(name, "ProfileRetired", version, by), reason=reason)
-        try:
-            return await write(es, bus, event)
-        except ConflictError:
-            latest = await version_of(es, name, version)
-    raise RuntimeError(f"profile {name}: gave up after {MAX_VERSION_RACES} concurrent changes")
+    doc, _ = await next_version(es, bus, name, lambda latest, version: ProfileRetired(
+        **envelope(name, "ProfileRetired", version, by), reason=reason))
+    return doc
 
 
 async def ensure_default(es: AsyncElasticsearch, bus: EventBus, settings: ProfileSettings) -> bool:
