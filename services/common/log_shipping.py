@@ -65,6 +65,8 @@ class LogShipper(logging.Handler):
         self.buffer: queue.Queue[str] = queue.Queue(self.settings.buffer_lines)
         self.shipped = self.dropped = self.failures = 0
         self._reported_dropped = 0
+        # The batch taken from the buffer and not yet confirmed: kept across a lost connection and sent again.
+        self._pending: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._ship()), name="log-shipper", daemon=True)
         self.setFormatter(shipping_formatter())
@@ -85,7 +87,8 @@ class LogShipper(logging.Handler):
 
     def figures(self) -> dict[str, int]:
         return {"log_lines_shipped_total": self.shipped, "log_lines_dropped_total": self.dropped,
-                "log_lines_waiting": self.buffer.qsize(), "log_shipping_failures_total": self.failures}
+                "log_lines_waiting": self.buffer.qsize() + len(self._pending),
+                "log_shipping_failures_total": self.failures}
 
     def start(self) -> None:
         self._thread.start()
@@ -104,16 +107,18 @@ class LogShipper(logging.Handler):
                 lines.append(self.buffer.get_nowait())
         return lines
 
+    def _drained(self) -> bool:
+        return self._stop.is_set() and not self._pending and self.buffer.empty()
+
     async def _ship(self) -> None:
-        pending: list[str] = []
         delay = 0.5
-        while not (self._stop.is_set() and not pending and self.buffer.empty()):
+        while not self._drained():
             try:
                 async with await aio_pika.connect(self.amqp_url, timeout=5) as connection:
                     channel = await connection.channel(publisher_confirms=True)
                     exchange = await channel.declare_exchange(OPS.name, aio_pika.ExchangeType.TOPIC, durable=True)
                     delay = 0.5
-                    pending = await self._publish_while_connected(exchange, pending)
+                    await self._publish_while_connected(exchange)
             except Exception:  # noqa: BLE001 - RabbitMQ down or gone: keep the batch, wait, connect again
                 self.failures += 1
                 if self._stop.is_set():
@@ -121,22 +126,22 @@ class LogShipper(logging.Handler):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_S)
 
-    async def _publish_while_connected(self, exchange: aio_pika.abc.AbstractExchange, pending: list[str]) -> list[str]:
-        while not (self._stop.is_set() and not pending and self.buffer.empty()):
-            pending = pending or self._next_batch()
-            if not pending:
+    async def _publish_while_connected(self, exchange: aio_pika.abc.AbstractExchange) -> None:
+        """Until stopped and drained; a lost connection raises with the unconfirmed batch still in `_pending`."""
+        while not self._drained():
+            self._pending = self._pending or self._next_batch()
+            if not self._pending:
                 await asyncio.sleep(self.settings.flush_s)
                 continue
-            message = aio_pika.Message("\n".join(pending).encode(), content_type="application/x-ndjson",
+            message = aio_pika.Message("\n".join(self._pending).encode(), content_type="application/x-ndjson",
                                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
             try:
                 await exchange.publish(message, routing_key=self.routing_key, timeout=10)
-                self.shipped += len(pending)
+                self.shipped += len(self._pending)
             except aio_pika.exceptions.DeliveryError:  # refused: the logs queue is at its length limit
-                self._count_dropped(len(pending))
-            pending = []
+                self._count_dropped(len(self._pending))
+            self._pending = []
             self._report_dropped()
-        return pending
 
     def _count_dropped(self, lines: int) -> None:
         with self.lock:

@@ -37,7 +37,7 @@ async def ensure_indices(es: AsyncElasticsearch, specs=ALL_INDICES) -> None:
     """Create each alias's first concrete index if the alias does not exist yet (safe to run concurrently).
 
     Where the alias exists, new fields of the mapping file are added to it (additive changes only; a changed field
-    type needs a new generation and a replay)."""
+    type needs a new generation and a replay). The daily log indices' template is put too."""
     for spec in specs:
         if await es.indices.exists_alias(name=spec.alias):
             await es.indices.put_mapping(index=spec.alias, properties=spec.body()["mappings"]["properties"])
