@@ -32,7 +32,9 @@ class Envelope(BaseModel):
     event_id: uuid.UUID
     version: int = 1
     job_id: str = Field(description="The aggregate: the job this event belongs to.")
-    sequence: int = Field(ge=1, description="Position of this event within its job, starting at 1.")
+    sequence: int = Field(ge=0, description="Position of this event within its job, starting at 1. 0 only outside "
+                                            "the sequence: requests, work items, and a worker's facts on `sdg.facts` "
+                                            "before the coordinator places them.")
     occurred_at: datetime = Field(default_factory=utcnow)
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None

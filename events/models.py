@@ -2,58 +2,15 @@
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from events.batches import BATCH_EVENT_TYPES, BatchRequestCompleted, BatchRequestFailed, BatchSubmitted
 from events.envelope import Envelope
-from events.profiles import PROFILE_EVENT_TYPES, PinnedProfile, ProfileChanged, ProfileCreated, ProfileRetired
+from events.chunks import (CHUNK_EVENT_TYPES, ChunkCancelled, ChunkCompleted, ChunkFailed, ChunkQueued, ChunkStarted,
+                           JobPlanned)
+from events.profiles import PROFILE_EVENT_TYPES, ProfileChanged, ProfileCreated, ProfileRetired
 from events.record_types import RECORD_TYPE_EVENT_TYPES, RecordTypeRegistered
-
-
-class Usage(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_ms: float = 0.0
-
-
-class Provenance(BaseModel):
-    """Everything needed to regenerate a record byte for byte (see services/worker/reproduce.py)."""
-
-    model_config = ConfigDict(frozen=True, protected_namespaces=())
-
-    model_id: str
-    weights_sha256: str
-    tokenizer_sha256: str
-    backend: str
-    schema_hash: str
-    prompt_template: str = Field(description="Hash of the prompt template's text and code.")
-    prompt_sha256: str
-    example_ids: list[str] = Field(default_factory=list)
-    seed: int = Field(description="Sampling seed of the batch this record was decoded in.")
-    batch: list[int] = Field(description="Record indices decoded together, in order.")
-    position: int = Field(description="This record's place in `batch`.")
-    max_new_tokens: int
-    temperature: float
-    versions: dict[str, str] = Field(default_factory=dict)
-    profile: str | None = Field(None, description='The profile version the record was made with, "name@version" '
-                                                  '(absent before profiles existed).')
-
-
-class JobSpec(BaseModel):
-    """What the user asked for."""
-
-    model_config = ConfigDict(frozen=True)
-
-    schema_: dict[str, Any] = Field(alias="schema", serialization_alias="schema")
-    count: int = Field(ge=1)
-    instructions: str = ""
-    examples: list[dict[str, Any]] = Field(default_factory=list)
-    seed: int = 0
-    record_type: str | None = Field(None, description='The registered type the schema came from, "name@version".')
-    profile: PinnedProfile | None = Field(None, description="The profile version the job runs with, pinned at "
-                                                            "submission (absent before profiles existed).")
+from events.spec import JobSpec, Provenance, Usage  # noqa: F401 - re-exported: the vocabulary of job events
 
 
 class JobSubmitted(Envelope):
@@ -65,7 +22,8 @@ class JobSubmitted(Envelope):
 
 
 class JobStarted(Envelope):
-    """A worker took the job. Version 2 names the model `model_id` and adds the decoding backend."""
+    """The job's first chunk was taken by a worker (named here; `workers` in the projection lists them all).
+    Version 2 names the model `model_id` and adds the decoding backend."""
 
     routing_key: ClassVar[str] = "job.started"
     type: Literal["JobStarted"] = "JobStarted"
@@ -84,7 +42,8 @@ class RecordGenerated(Envelope):
     record_id: str
     index: int = Field(ge=0, description="Position of the record within its job, 0-based.")
     record: dict[str, Any]
-    records_generated: int = Field(description="Records this job has generated so far, this one included.")
+    records_generated: int = Field(0, description="Records this job has generated so far, this one included "
+                                                  "(stamped by the coordinator; 0 in a worker's fact).")
     usage: Usage = Usage()
     provenance: Provenance | None = None
 
@@ -98,8 +57,10 @@ class RecordRejected(Envelope):
     attempt: int
     reason: str
     raw: str = ""
-    records_rejected: int = Field(description="Rejections in this job so far, this one included.")
+    records_rejected: int = Field(0, description="Rejections in this job so far, this one included (stamped by "
+                                                 "the coordinator; 0 in a worker's fact).")
     duplicate_of: str | None = Field(None, description="For a duplicate: the id of the record it repeats.")
+    usage: Usage = Usage()
 
 
 class JobProgressed(Envelope):
@@ -197,13 +158,14 @@ AnyEvent = Annotated[
     JobSubmitted | JobStarted | RecordGenerated | RecordRejected | JobProgressed | JobCompleted | JobFailed
     | JobCancelRequested | JobCancelled | BatchSubmitted | BatchRequestCompleted | BatchRequestFailed
     | RecordRegenerationRequested | RecordRegenerated | RecordRegenerationFailed | RecordTypeRegistered
-    | ProfileCreated | ProfileChanged | ProfileRetired,
+    | ProfileCreated | ProfileChanged | ProfileRetired | JobPlanned | ChunkQueued | ChunkStarted | ChunkCompleted
+    | ChunkCancelled | ChunkFailed,
     Field(discriminator="type"),
 ]
 EVENT_TYPES: tuple[type[Envelope], ...] = (
     JobSubmitted, JobStarted, RecordGenerated, RecordRejected, JobProgressed, JobCompleted, JobFailed,
     JobCancelRequested, JobCancelled, *BATCH_EVENT_TYPES, *REGENERATION_EVENT_TYPES, *RECORD_TYPE_EVENT_TYPES,
-    *PROFILE_EVENT_TYPES,
+    *PROFILE_EVENT_TYPES, *CHUNK_EVENT_TYPES,
 )
 _any_event = TypeAdapter(AnyEvent)
 

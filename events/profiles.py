@@ -29,6 +29,9 @@ MaxNewTokens = Annotated[int, Field(ge=1, le=32_768, description="Cap on the per
 Temperature = Annotated[float, Field(ge=0.0, le=5.0, description="Sampling temperature; 0 decodes greedily.")]
 MaxAttempts = Annotated[int, Field(ge=1, le=100, description="Rejections of one record before the job fails.")]
 MaxCount = Annotated[int, Field(ge=1, le=MAX_JOB_COUNT, description="The most records one job may ask for.")]
+ChunkSize = Annotated[int, Field(ge=1, le=MAX_JOB_COUNT, description="Record slots per chunk, the unit of work a "
+                                                                "worker takes (about a minute of this machine's "
+                                                                "decoding at the default).")]
 MaxStringLength = Annotated[int, Field(ge=1, le=10_000, description="Bound put on strings the schema leaves "
                                                                     "unbounded.")]
 
@@ -47,6 +50,7 @@ class ProfileSettings(BaseModel):
     max_attempts_per_record: MaxAttempts = 5
     max_count: MaxCount = MAX_JOB_COUNT
     default_max_string_length: MaxStringLength = 48
+    chunk_size: ChunkSize = 48
 
 
 class PinnedProfile(BaseModel):

@@ -6,6 +6,9 @@ from events.batches import BatchSubmitted
 from events.ops import HEARTBEATS, LOG_ROUTING_PREFIX, OPS
 
 EVENTS = RabbitExchange("sdg.events", type=ExchangeType.TOPIC, durable=True)
+# Workers' reports of a job's chunks and records, before they have a place in the job's sequence: consumed only by
+# the coordinator, which sequences them onto EVENTS (services/coordinator/).
+FACTS = RabbitExchange("sdg.facts", type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTER = RabbitExchange("sdg.dead-letter", type=ExchangeType.FANOUT, durable=True)
 
 DEAD_LETTER_QUEUE = RabbitQueue("sdg.dead-letter", durable=True, routing_key="#")
@@ -24,7 +27,16 @@ def work_queue(name: str, routing_key: str, **arguments) -> RabbitQueue:
     )
 
 
-WORKER_JOBS = work_queue("sdg.worker.jobs", "job.submitted")
+# Prompt batches (BatchSubmitted). Jobs no longer come here: the coordinator plans them into chunks.
+WORKER_JOBS = work_queue("sdg.worker.jobs", BatchSubmitted.routing_key)
+# A job's chunks, one message each: any number of workers share a job; none holds a message longer than a chunk.
+WORKER_CHUNKS = work_queue("sdg.worker.chunks", "chunk.queued")
+# The coordinator's inbox: facts from workers, and the job requests it answers. One consumer at a time (single
+# active consumer; other replicas wait as hot standbys), so every job's sequence has one writer.
+COORDINATOR = work_queue("sdg.coordinator", "#", **{"x-single-active-consumer": True})
+COORDINATOR_REQUESTS = ("job.submitted", "job.cancel_requested")  # its bindings on EVENTS
+# A copy of every dead letter, for the coordinator: a dead-lettered chunk fails its job, naming the chunk.
+DEAD_CHUNKS = RabbitQueue("sdg.coordinator.dead-letters", durable=True, queue_type=QueueType.QUORUM, routing_key="#")
 WORKER_REGENERATIONS = work_queue("sdg.worker.regenerations", "record.regeneration_requested")
 PROJECTOR = work_queue("sdg.projector", "#")
 INGEST = work_queue("sdg.ingest", "#")  # consumed by rust_ingest; bound to every event
@@ -44,11 +56,11 @@ EVENT_LOG = RabbitQueue(
     arguments={"x-max-age": EVENT_LOG_MAX_AGE},
 )
 
-QUEUES = (WORKER_JOBS, WORKER_REGENERATIONS, PROJECTOR, INGEST, EVENT_LOG)
+QUEUES = (WORKER_JOBS, WORKER_CHUNKS, WORKER_REGENERATIONS, PROJECTOR, INGEST, EVENT_LOG)
 
-# Routing keys bound to a queue besides its own. A declared queue's arguments cannot change, its bindings can:
-# the worker queue also takes prompt batches.
-EXTRA_BINDINGS: dict[str, tuple[str, ...]] = {WORKER_JOBS.name: (BatchSubmitted.routing_key,)}
+# Bindings an older installation made that must go (a declared queue's arguments cannot change, its bindings can):
+# sdg.worker.jobs took whole jobs before jobs were planned into chunks.
+RETIRED_BINDINGS: dict[str, tuple[str, ...]] = {WORKER_JOBS.name: ("job.submitted",)}
 
 
 async def declare_all(broker) -> None:
@@ -60,8 +72,15 @@ async def declare_all(broker) -> None:
     for queue in QUEUES:
         declared = await broker.declare_queue(queue)
         await declared.bind(events, routing_key=queue.routing())
-        for routing_key in EXTRA_BINDINGS.get(queue.name, ()):
-            await declared.bind(events, routing_key=routing_key)
+        for routing_key in RETIRED_BINDINGS.get(queue.name, ()):
+            await declared.unbind(events, routing_key=routing_key)
+    facts = await broker.declare_exchange(FACTS)
+    coordinator = await broker.declare_queue(COORDINATOR)
+    await coordinator.bind(facts, routing_key="#")
+    for routing_key in COORDINATOR_REQUESTS:
+        await coordinator.bind(events, routing_key=routing_key)
+    dead_chunks = await broker.declare_queue(DEAD_CHUNKS)
+    await dead_chunks.bind(dead, routing_key="")
     ops = await broker.declare_exchange(OPS)
     heartbeats = await broker.declare_queue(HEARTBEATS)
     await heartbeats.bind(ops, routing_key=HEARTBEATS.routing())

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The sdg services as background processes with pid files and logs under one folder.
-# start [NAME...] | stop [NAME...] | restart [NAME...] | status      NAME: api worker projector ingest (default: all)
+# start [NAME...] | stop [NAME...] | restart [NAME...] | status
+# NAME: api worker coordinator projector ingest (default: all), or one worker instance worker-N.
+# SDG_WORKERS=N (default 1) runs N worker processes (worker, worker-2, ... worker-N), each with cores/N torch threads.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-ALL=(projector ingest worker api)
+ALL=(projector coordinator ingest worker api)
+WORKERS="${SDG_WORKERS:-1}"
+[[ "$WORKERS" =~ ^[1-9][0-9]*$ ]] || die "SDG_WORKERS must be a whole number >= 1 (got $WORKERS)"
+export SDG_WORKERS="$WORKERS"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
 export SDG_WORKER_MODEL_DIR="${SDG_WORKER_MODEL_DIR:-$SDG_MODEL_DIR/SmolLM2-135M-Instruct}"
 API_PORT="${SDG_API_PORT:-8000}"
@@ -13,10 +18,11 @@ INGEST_METRICS="${SDG_INGEST_METRICS_ADDR:-127.0.0.1:9464}"
 command_of() {
   case "$1" in
     api) echo "$SDG_VENV/bin/uvicorn --factory services.api.app:create_app --host ${SDG_API_HOST:-127.0.0.1} --port $API_PORT --no-access-log" ;;
-    worker) echo "$SDG_VENV/bin/python -m services.worker" ;;
+    worker|worker-[0-9]*) echo "$SDG_VENV/bin/python -m services.worker" ;;
+    coordinator) echo "$SDG_VENV/bin/python -m services.coordinator" ;;
     projector) echo "$SDG_VENV/bin/python -m services.projector" ;;
     ingest) echo "$SDG_VENV/bin/sdg-ingest" ;;
-    *) die "unknown service $1 (api worker projector ingest)" ;;
+    *) die "unknown service $1 (api worker coordinator projector ingest)" ;;
   esac
 }
 
@@ -25,7 +31,7 @@ running() { [ -s "$SDG_RUN/$1.pid" ] && kill -0 "$(cat "$SDG_RUN/$1.pid")" 2>/de
 ready() {
   case "$1" in
     api) curl -fs "http://127.0.0.1:$API_PORT/healthz" ;;
-    worker) grep -q 'started successfully' "$SDG_LOGS/worker.log" ;;
+    worker|worker-[0-9]*|coordinator) grep -q 'started successfully' "$SDG_LOGS/$1.log" ;;
     projector) grep -q 'started successfully' "$SDG_LOGS/projector.log" ;;
     ingest) curl -fs "http://$INGEST_METRICS/metrics" ;;
   esac
@@ -71,8 +77,21 @@ stop_one() {
   rm -f "$SDG_RUN/$name.pid"
 }
 
+# "worker" means every worker instance: the SDG_WORKERS to start, and any running to stop.
+instances() {
+  local n
+  for n in "$@"; do
+    if [ "$n" = worker ]; then
+      echo worker
+      for i in $(seq 2 "$WORKERS"); do echo "worker-$i"; done
+      for f in "$SDG_RUN"/worker-*.pid; do [ -e "$f" ] && basename "$f" .pid; done
+    else echo "$n"; fi
+  done | awk '!seen[$0]++'
+}
+
 cmd="${1:-start}"; shift || true
-names=("$@"); [ ${#names[@]} -gt 0 ] || names=("${ALL[@]}")
+requested=("$@"); names=("$@"); [ ${#names[@]} -gt 0 ] || names=("${ALL[@]}")
+mapfile -t names < <(instances "${names[@]}")
 case "$cmd" in
   start)
     "$SDG_VENV/bin/python" -m services.common.bootstrap
@@ -81,7 +100,7 @@ case "$cmd" in
   stop) for n in "${names[@]}"; do stop_one "$n"; done ;;
   restart)
     for n in "${names[@]}"; do stop_one "$n"; done
-    exec "$0" start "${names[@]}" ;;
-  status) for n in "${ALL[@]}"; do if running "$n"; then echo "$n: running"; else echo "$n: stopped"; fi; done ;;
+    exec "$0" start "${requested[@]}" ;;
+  status) while read -r n; do if running "$n"; then echo "$n: running"; else echo "$n: stopped"; fi; done < <(instances "${ALL[@]}") ;;
   *) die "usage: services.sh start|stop|restart|status [NAME...]" ;;
 esac

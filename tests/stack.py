@@ -50,9 +50,9 @@ def local_servers():
 
 def service_env(amqp_url: str, es_url: str) -> dict[str, str]:
     env = dict(os.environ)
-    for prefix in ("SDG_API", "SDG_WORKER", "SDG_PROJECTOR"):
+    for prefix in ("SDG_API", "SDG_WORKER", "SDG_PROJECTOR", "SDG_COORDINATOR"):
         env[f"{prefix}_AMQP_URL"] = amqp_url
-    for prefix in ("SDG_API", "SDG_PROJECTOR", "SDG_INGEST"):
+    for prefix in ("SDG_API", "SDG_WORKER", "SDG_PROJECTOR", "SDG_COORDINATOR", "SDG_INGEST"):
         env[f"{prefix}_ES_URL"] = es_url
     env["SDG_INGEST_AMQP_URL"] = amqp_url.rstrip("/") + "/%2f"
     env["SDG_AMQP_URL"], env["SDG_ES_URL"] = amqp_url, es_url

@@ -8,7 +8,7 @@ use std::fmt;
 
 /// Every event type there is. Mirrors `EVENT_TYPES` in events/models.py: add a type there, add it here (a test in
 /// tests/ingest compares the two).
-pub const KNOWN_EVENT_TYPES: [&str; 19] = [
+pub const KNOWN_EVENT_TYPES: [&str; 25] = [
     "JobSubmitted",
     "JobStarted",
     "RecordGenerated",
@@ -28,11 +28,23 @@ pub const KNOWN_EVENT_TYPES: [&str; 19] = [
     "ProfileCreated",
     "ProfileChanged",
     "ProfileRetired",
+    "JobPlanned",
+    "ChunkQueued",
+    "ChunkStarted",
+    "ChunkCompleted",
+    "ChunkCancelled",
+    "ChunkFailed",
 ];
-/// Types sent from outside the job's single writer, so outside its sequence: their `sequence` is always 0
-/// (events/models.py, `JobCancelRequested.sequence`). Every other type counts from 1.
-const OUTSIDE_SEQUENCE_TYPES: [&str; 4] =
-    ["JobCancelRequested", "RecordRegenerationRequested", "RecordRegenerated", "RecordRegenerationFailed"];
+/// Types outside the job's sequence (requests, and a chunk's work item): their `sequence` is always 0
+/// (events/models.py, `JobCancelRequested.sequence`; events/chunks.py, `ChunkQueued.sequence`). Every other type
+/// counts from 1 on `sdg.events` (workers' facts with sequence 0 travel on `sdg.facts`, never ingested).
+const OUTSIDE_SEQUENCE_TYPES: [&str; 5] = [
+    "JobCancelRequested",
+    "RecordRegenerationRequested",
+    "RecordRegenerated",
+    "RecordRegenerationFailed",
+    "ChunkQueued",
+];
 pub const RECORD_GENERATED: &str = "RecordGenerated";
 pub const RECORD_REGENERATED: &str = "RecordRegenerated";
 /// The revision a `RecordGenerated` writes: the original of its record. A `RecordRegenerated` names a later one.

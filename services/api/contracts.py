@@ -11,9 +11,12 @@ from elasticsearch import AsyncElasticsearch
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 
-from events.bus import EventBus
+from events.bus import EventBus, fact_bus
 from events.models import EVENT_TYPES
 from events.ops import LOG_ROUTING_PREFIX, OPS, LogLine, ServiceHeartbeat
+from services.coordinator.handlers import Coordinator
+from services.coordinator.handlers import register as register_coordinator
+from services.coordinator.store import LedgerStore
 from services.projector.handlers import register as register_projector
 from services.projector.heartbeats import register_heartbeats
 from services.worker.handlers import WorkerContext
@@ -44,12 +47,17 @@ def register_operations(broker: RabbitBroker) -> None:
 def asyncapi_document() -> dict[str, Any]:
     """Builds the document from the real handler and publisher declarations, on a broker that never connects."""
     broker = RabbitBroker("amqp://guest:guest@localhost:5672/")
-    register_worker(broker, WorkerContext(WorkerSettings(worker_id="{worker_id}"), EventBus(broker)))
-    register_projector(broker, AsyncElasticsearch("http://localhost:9200"))
+    es = AsyncElasticsearch("http://localhost:9200")
+    events, facts = EventBus(broker), fact_bus(broker)
+    register_worker(broker, WorkerContext(WorkerSettings(worker_id="{worker_id}"), events, facts, es))
+    register_coordinator(broker, es, Coordinator(LedgerStore(es), events), facts)
+    register_projector(broker, es)
     register_operations(broker)
     spec = AsyncAPI(broker, title="sdg events", version="1",
                     description="Every state change of a generation job, on the sdg.events topic exchange; "
-                                "services' heartbeats and log lines on sdg.ops.")
+                                "workers' facts about a job's chunks on sdg.facts (for the coordinator, which "
+                                "places them in the job's sequence on sdg.events); services' heartbeats and log "
+                                "lines on sdg.ops.")
     return json.loads(spec.to_specification().to_json())
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from services.common.search import SERVICES_INDEX
 
-EXPECTED_SERVICES = ("api", "worker", "projector")
+EXPECTED_SERVICES = ("api", "worker", "coordinator", "projector")
 MISSED_BEATS = 2  # an instance is down once this many intervals passed without a heartbeat
 INSTANCES_LIMIT = 500
 INGEST_FIGURES = {

@@ -79,7 +79,11 @@ class JobPublic(BaseModel):
     finished_at: datetime | None = None
     updated_at: datetime | None = None
     reason: str | None = None
-    worker: str | None = None
+    worker: str | None = Field(None, description="The worker that took the job's first chunk.")
+    workers: list[str] = Field(default_factory=list, description="Every worker that has taken a chunk of the job.")
+    chunks_total: int | None = Field(None, description="Chunks the job was planned into.")
+    chunks_completed: int = Field(0, description="Chunks whose records are all stored and searchable.")
+    chunk_size: int | None = None
     model_id: str | None = None
     seed: int | None = None
     record_type: str | None = Field(None, description='The registered type the job\'s schema came from, "name@version".')

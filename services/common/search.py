@@ -30,7 +30,15 @@ KEYS_INDEX = IndexSpec("sdg-keys", "keys.json")
 RECORD_TYPES_INDEX = IndexSpec("sdg-record-types", "record_types.json")
 SERVICES_INDEX = IndexSpec("sdg-services", "services.json")  # one document per service instance: last heartbeat
 PROFILES_INDEX = IndexSpec("sdg-profiles", "profiles.json")
-ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX, KEYS_INDEX, RECORD_TYPES_INDEX, SERVICES_INDEX, PROFILES_INDEX)
+# The coordinator's ledger of each job (sequence position, chunks, cancel): one document per job, written with
+# optimistic concurrency, read by workers before each batch (services/coordinator/).
+LEDGERS_INDEX = IndexSpec("sdg-ledgers", "ledgers.json")
+# Claims every worker of a job agrees on, each a document created once by id: a slot's record
+# (`<job>/slot/<index>`) and a record's exact and near digests (`<job>/exact/<digest>`), so a slot has one record
+# ever and no two records of a job repeat each other (services/worker/claims.py). Read by id, never searched.
+CLAIMS_INDEX = IndexSpec("sdg-claims", "claims.json")
+ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX, KEYS_INDEX, RECORD_TYPES_INDEX, SERVICES_INDEX, PROFILES_INDEX,
+               LEDGERS_INDEX, CLAIMS_INDEX)
 
 
 async def ensure_indices(es: AsyncElasticsearch, specs=ALL_INDICES) -> None:

@@ -12,8 +12,10 @@ STATUS_RANK = {"submitted": 0, "running": 1, "completed": 2, "failed": 2, "cance
 STATUS_OF = {"JobSubmitted": "submitted", "JobStarted": "running", "RecordGenerated": "running",
              "RecordRejected": "running", "JobProgressed": "running", "JobCompleted": "completed",
              "JobFailed": "failed", "JobCancelled": "cancelled", "BatchSubmitted": "submitted",
-             "BatchRequestCompleted": "running", "BatchRequestFailed": "running"}
-COUNTERS = ("records_generated", "records_rejected")
+             "BatchRequestCompleted": "running", "BatchRequestFailed": "running", "JobPlanned": "submitted",
+             "ChunkStarted": "running", "ChunkCompleted": "running", "ChunkCancelled": "running",
+             "ChunkFailed": "running"}
+COUNTERS = ("records_generated", "records_rejected", "chunks_completed")
 BATCH_COUNTERS = ("requests_completed", "requests_cached", "requests_failed")  # only on batch events
 
 
@@ -40,6 +42,8 @@ def owned_fields(event: Envelope) -> dict[str, Any]:
             return {"finished_at": iso(event.occurred_at), "reason": event.reason}
         case "JobCancelled":
             return {"finished_at": iso(event.occurred_at)}
+        case "JobPlanned":
+            return {"chunks_total": event.chunks_total, "chunk_size": event.chunk_size}
         case "JobCancelRequested":
             return {"cancel_requested_at": iso(event.occurred_at), "cancel_reason": event.reason}
     return {}
@@ -54,6 +58,8 @@ def apply(doc: dict[str, Any] | None, event: Envelope) -> dict[str, Any]:
     doc.setdefault("correlation_id", str(event.correlation_id))
     for counter in COUNTERS:
         doc[counter] = max(doc.get(counter, 0), getattr(event, counter, 0))
+    if event.type == "ChunkStarted" and event.worker:  # a set: union is idempotent and order-insensitive
+        doc["workers"] = sorted({*doc.get("workers", []), event.worker})
     for counter in BATCH_COUNTERS:
         if hasattr(event, counter):
             doc[counter] = max(doc.get(counter, 0), getattr(event, counter))

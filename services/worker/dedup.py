@@ -1,5 +1,6 @@
 """Duplicate records within a job: exact (same canonical JSON) and near (same after normalising text: case,
-punctuation, spacing). Each duplicate is rejected naming the record it repeats."""
+punctuation, spacing). Each form's digest is claimed job-wide (services/worker/claims.py); a duplicate is rejected
+naming the record it repeats."""
 
 import hashlib
 import json
@@ -22,19 +23,6 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-class Deduplicator:
-    def __init__(self) -> None:
-        self._exact: dict[str, str] = {}
-        self._near: dict[str, str] = {}
-
-    def duplicate_of(self, record: dict[str, Any]) -> tuple[str, str] | None:
-        """("exact" | "near", id of the earlier record) when this record repeats one already accepted."""
-        if (earlier := self._exact.get(_digest(canonical(record)))) is not None:
-            return "exact", earlier
-        if (earlier := self._near.get(_digest(normalised(record)))) is not None:
-            return "near", earlier
-        return None
-
-    def remember(self, record: dict[str, Any], record_id: str) -> None:
-        self._exact.setdefault(_digest(canonical(record)), record_id)
-        self._near.setdefault(_digest(normalised(record)), record_id)
+def digests(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """The record's forms to compare: [("exact", digest), ("near", digest)], exact first."""
+    return [("exact", _digest(canonical(record))), ("near", _digest(normalised(record)))]

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -54,6 +55,15 @@ class Completion:
     latency_ms: float
 
 
+def threads_for(settings: WorkerSettings) -> int:
+    """Torch threads: as set, else this worker's share of the cores (SDG_WORKERS workers on this machine). Two
+    workers each using every core run many times slower than one."""
+    if settings.threads:
+        return settings.threads
+    workers = max(1, int(os.environ.get("SDG_WORKERS", "1") or 1))
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
 class Engine:
     """Holds the model and a small LRU of compiled generators keyed by schema hash."""
 
@@ -62,8 +72,7 @@ class Engine:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        if settings.threads:
-            torch.set_num_threads(settings.threads)
+        torch.set_num_threads(threads_for(settings))
         self.settings = settings
         self.tokenizer = AutoTokenizer.from_pretrained(settings.model_dir)
         hf_model = AutoModelForCausalLM.from_pretrained(settings.model_dir, dtype=getattr(torch, settings.dtype))

@@ -7,7 +7,8 @@ from typing import Any
 from events.bus import EventBus
 from events.envelope import Envelope
 
-JOB_ENDS = frozenset({"JobCompleted", "JobFailed", "JobCancelled"})
+JOB_ENDS = frozenset({"ChunkCompleted", "ChunkFailed", "ChunkCancelled", "JobCompleted", "JobFailed",
+                      "JobCancelled"})
 RATE_WINDOW_S = 60.0  # records/s and tokens/s are over the last minute
 
 
@@ -21,7 +22,7 @@ class WorkerFigures:
         self.record_latency_ms = 0.0  # decode time per record (its batch's time / batch size), moving average
 
     def count(self, event: Envelope) -> None:
-        if event.type == "JobStarted":
+        if event.type in ("JobStarted", "ChunkStarted"):
             self.jobs_running += 1
         elif event.type in JOB_ENDS:
             self.jobs_running = max(0, self.jobs_running - 1)

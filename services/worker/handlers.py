@@ -7,16 +7,21 @@ import structlog
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
 
-from events import JobCancelRequested, JobFailed, JobSubmitted
+from elasticsearch import AsyncElasticsearch
+
+from events import JobCancelRequested, stable_event_id
 from events.batches import BatchSubmitted
 from events.bus import EventBus
+from events.chunks import ChunkFailed, ChunkQueued
 from events.models import JobSpec, RecordRegenerationRequested
-from events.topology import EVENTS, WORKER_JOBS, WORKER_REGENERATIONS
+from events.topology import EVENTS, WORKER_CHUNKS, WORKER_JOBS, WORKER_REGENERATIONS
+from services.common.search import LEDGERS_INDEX
 from services.worker.batch_run import run_batch
+from services.worker.chunk_run import ChunkRun
+from services.worker.claims import SearchClaims, durably
 from services.worker.engine import Engine
 from services.worker.engines import Engines, ProfileUnservable
-from services.worker.job_run import JobRun
-from services.worker.job_writer import JobWriter
+from services.worker.settle import ChunkNotSettled, wait_until_searchable
 from services.worker.regenerate import Regeneration, regenerate
 from services.worker.settings import WorkerSettings
 from services.common.logging import about
@@ -27,14 +32,24 @@ log = structlog.get_logger()
 class WorkerContext:
     """What the handlers share: settings, the event bus, and the engine once the model is loaded."""
 
-    def __init__(self, settings: WorkerSettings, bus: EventBus) -> None:
-        self.settings, self.bus = settings, bus
+    def __init__(self, settings: WorkerSettings, bus: EventBus, facts: EventBus, es: AsyncElasticsearch) -> None:
+        self.settings, self.bus, self.facts, self.es = settings, bus, facts, es
         self.engine: Engine | None = None
         self.engines = Engines(settings)
         self.worker_id = settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
-        # Jobs a cancel was requested for. Every worker hears every request (a private queue each), so a job that
-        # is still queued is cancelled by whichever worker later takes it.
+        # Prompt batches a cancel was requested for (every worker hears every request, a private queue each). A
+        # job's cancel is durable instead: its ledger, read before each batch (job_stopped).
         self.cancel_requested: set[str] = set()
+
+    async def job_stopped(self, job_id: str) -> bool:
+        """Whether the job's cancel was requested or the job has ended (its ledger, shared by every worker)."""
+        found = await durably("read the job's ledger", lambda: self.es.options(ignore_status=404).get(
+            index=LEDGERS_INDEX.alias, id=job_id, source_includes=["cancel_requested", "outcome"]))
+        ledger = found.get("_source") or {}
+        return bool(ledger.get("cancel_requested") or ledger.get("outcome"))
+
+    async def settle(self, job_id: str, record_ids: list[str]) -> None:
+        await wait_until_searchable(self.es, job_id, record_ids, self.settings.settle_timeout_s)
 
     def engine_for(self, spec: JobSpec) -> Engine:
         """The engine of the profile version the job pinned (ProfileUnservable if this worker has not its model)."""
@@ -51,11 +66,17 @@ class WorkerContext:
                            routing_key=JobCancelRequested.routing_key)
 
 
+def refusal(work: ChunkQueued, worker_id: str) -> dict:
+    return {"event_id": stable_event_id(work.job_id, "ChunkFailed", f"{work.chunk}/refused"), "job_id": work.job_id,
+            "sequence": 0, "correlation_id": work.correlation_id, "causation_id": work.event_id,
+            "tenant": work.tenant, "chunk": work.chunk, "worker": worker_id}
+
+
 def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
     jobs = broker.subscriber(WORKER_JOBS, EVENTS, ack_policy=AckPolicy.REJECT_ON_ERROR,
-                             title="sdg.worker.jobs:JobSubmitted")
+                             title="sdg.worker.jobs:BatchSubmitted")
 
-    @jobs(filter=lambda msg: msg.raw_message.routing_key == BatchSubmitted.routing_key)  # checked first
+    @jobs
     async def on_batch_submitted(submitted: BatchSubmitted) -> None:
         """Answers a batch's chat completion requests (identical ones from the cache) and reports each as an event."""
         assert ctx.engine is not None, "engine is loaded before the broker starts"
@@ -63,28 +84,30 @@ def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
             await run_batch(submitted, ctx.engine, ctx.bus.publish, ctx.worker_id, ctx.settings.batch_size,
                             lambda: submitted.job_id in ctx.cancel_requested)
 
-    @jobs
-    async def on_job_submitted(submitted: JobSubmitted) -> None:
-        """Generates the job's records with the settings of the profile version it pinned and reports each step as
-        an event."""
-        with about(submitted):
+    @broker.subscriber(WORKER_CHUNKS, EVENTS, ack_policy=AckPolicy.NACK_ON_ERROR, title="sdg.worker.chunks:ChunkQueued")
+    async def on_chunk_queued(work: ChunkQueued) -> None:
+        """Generates one chunk of a job with the settings of the profile version it pinned, reporting each step to
+        the coordinator. Acked once the chunk's records are searchable; a failure of the pipeline (records that
+        do not become searchable in time) requeues it, and the next delivery resumes from the claimed slots."""
+        with about(work):
             try:
-                engine = ctx.engine_for(submitted.spec)
+                engine = ctx.engine_for(work.spec)
             except ProfileUnservable as exc:
-                log.warning("job refused", reason=str(exc))
-                await ctx.bus.publish(JobFailed(**JobWriter(submitted).envelope("JobFailed"), reason=str(exc)))
+                log.warning("chunk refused", reason=str(exc))
+                await ctx.facts.publish(ChunkFailed(**refusal(work, ctx.worker_id), reason=str(exc)))
                 return
-            run = JobRun(submitted, engine, ctx.bus.publish, ctx.worker_id, *ctx.limits(submitted.spec),
-                         lambda: submitted.job_id in ctx.cancel_requested)
+            run = ChunkRun(work, engine, ctx.facts.publish, SearchClaims(ctx.es, work.job_id), ctx.worker_id,
+                           *ctx.limits(work.spec), stopped=lambda: ctx.job_stopped(work.job_id),
+                           settle=lambda ids: ctx.settle(work.job_id, ids))
             try:
                 final = await run.run()
-                log.info("job finished", status=final.type, records=final.records_generated,
-                         rejected=final.records_rejected)
-            except Exception as exc:  # noqa: BLE001 - any generation failure ends the job with its reason
-                log.exception("job failed")
-                await ctx.bus.publish(JobFailed(
-                    **run.envelope("JobFailed"), reason=f"{type(exc).__name__}: {exc}",
-                    records_generated=run.generated, records_rejected=run.rejected))
+            except ChunkNotSettled:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a generation failure fails the chunk (and its job) with why
+                log.exception("chunk failed")
+                final = await run.end(ChunkFailed(**run.chunk_fields("ChunkFailed", f"{work.chunk}/{run.delivery}"),
+                                                  reason=f"{type(exc).__name__}: {exc}"))
+            log.info("chunk finished", chunk=work.chunk, outcome=final.type, decoded=len(run.decoded))
 
     @broker.subscriber(WORKER_REGENERATIONS, EVENTS, ack_policy=AckPolicy.REJECT_ON_ERROR,
                        title="sdg.worker.regenerations:RecordRegenerationRequested")
@@ -99,6 +122,6 @@ def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
 
     @broker.subscriber(ctx.cancel_queue(), EVENTS, title="sdg.worker.cancel:JobCancelRequested")
     async def on_job_cancel_requested(request: JobCancelRequested) -> None:
-        """Marks the job cancelled for this worker; the worker running it stops before its next batch."""
+        """Marks a prompt batch cancelled for this worker; the worker running it stops before its next batch."""
         ctx.cancel_requested.add(request.job_id)
         log.info("cancel requested", job_id=request.job_id)

@@ -9,6 +9,8 @@ class WorkerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SDG_WORKER_")
 
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    es_url: str = "http://127.0.0.1:9200"  # claims, ledgers (cancel) and the wait until a chunk is searchable
+    settle_timeout_s: float = 600.0  # a chunk whose records are not searchable by then is requeued (and resumes)
     provider: Literal["local", "openai"] = "local"
     openai_base_url: str = "http://127.0.0.1:8080"
     openai_api_key: str = ""
@@ -22,6 +24,6 @@ class WorkerSettings(BaseSettings):
     temperature: float = 1.0
     max_attempts_per_record: int = 5
     default_max_string_length: int = 48
-    threads: int = 0  # 0: torch's default
+    threads: int = 0  # 0: the cores this machine gives each worker (cores / SDG_WORKERS, at least 1)
     worker_id: str = ""  # empty: hostname-pid
     metrics_port: int = 9465  # Prometheus /metrics on 127.0.0.1 (0: off; a second process on one host skips it)

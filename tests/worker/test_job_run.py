@@ -31,17 +31,11 @@ def engine():
 
 @pytest.fixture(scope="module")
 async def job_events(engine):
-    from services.worker.job_run import JobRun
+    from tests.inprocess import run_job
 
     submitted = JobSubmitted(event_id=uuid.uuid4(), job_id="inproc", sequence=1, correlation_id=uuid.uuid4(),
                              spec={"schema": SCHEMA, "count": 3, "seed": 42})
-    published = []
-
-    async def collect(event):
-        published.append(event)
-
-    await JobRun(submitted, engine, collect, "test", batch_size=3, max_attempts=5).run()
-    return submitted, published
+    return submitted, (await run_job(submitted, engine, batch_size=3, max_attempts=5))[1:]
 
 
 async def test_every_record_matches_the_schema_and_carries_its_sampled_fields(job_events):

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from services.worker.dedup import Deduplicator
+from services.worker.claims import MemoryClaims
 from services.worker.samplers import draw, merge, model_schema, samplers_of
 
 SCHEMA = {
@@ -51,14 +51,22 @@ def test_a_malformed_sampler_is_refused():
         samplers_of(bad)
 
 
-def test_an_exact_duplicate_names_the_record_it_repeats():
-    dedup = Deduplicator()
-    dedup.remember({"a": 1, "b": "x"}, "r1")
-    assert dedup.duplicate_of({"b": "x", "a": 1}) == ("exact", "r1")
+async def test_an_exact_duplicate_names_the_record_it_repeats():
+    claims = MemoryClaims()
+    assert await claims.claim_digests({"a": 1, "b": "x"}, "r1") is None
+    assert await claims.claim_digests({"b": "x", "a": 1}, "r2") == ("exact", "r1")
 
 
-def test_a_near_duplicate_differing_only_in_case_and_punctuation_is_caught():
-    dedup = Deduplicator()
-    dedup.remember({"name": "Ada Lovelace", "city": "London"}, "r1")
-    assert dedup.duplicate_of({"name": "ada lovelace!", "city": "London."}) == ("near", "r1")
-    assert dedup.duplicate_of({"name": "Ada Byron", "city": "London"}) is None
+async def test_a_near_duplicate_differing_only_in_case_and_punctuation_is_caught():
+    claims = MemoryClaims()
+    assert await claims.claim_digests({"name": "Ada Lovelace", "city": "London"}, "r1") is None
+    assert await claims.claim_digests({"name": "ada lovelace!", "city": "London."}, "r2") == ("near", "r1")
+    assert await claims.claim_digests({"name": "Ada Byron", "city": "London"}, "r3") is None
+
+
+async def test_a_slot_claimed_again_keeps_its_first_record():
+    claims = MemoryClaims()
+    first = await claims.claim_slot(3, {"record_id": "j-000003", "record": {"a": 1}})
+    again = await claims.claim_slot(3, {"record_id": "j-000003", "record": {"a": 2}})
+    assert first == again == {"record_id": "j-000003", "record": {"a": 1}}
+    assert await claims.finished(0, 3) == {} and list(await claims.finished(3, 4)) == [3]

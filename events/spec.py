@@ -1,0 +1,53 @@
+"""What a job is made of: the user's spec, token usage, and a record's provenance (shared by job and chunk events)."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.profiles import PinnedProfile
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+
+
+class Provenance(BaseModel):
+    """Everything needed to regenerate a record byte for byte (see services/worker/reproduce.py)."""
+
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
+
+    model_id: str
+    weights_sha256: str
+    tokenizer_sha256: str
+    backend: str
+    schema_hash: str
+    prompt_template: str = Field(description="Hash of the prompt template's text and code.")
+    prompt_sha256: str
+    example_ids: list[str] = Field(default_factory=list)
+    seed: int = Field(description="Sampling seed of the batch this record was decoded in.")
+    batch: list[int] = Field(description="Record indices decoded together, in order.")
+    position: int = Field(description="This record's place in `batch`.")
+    max_new_tokens: int
+    temperature: float
+    versions: dict[str, str] = Field(default_factory=dict)
+    profile: str | None = Field(None, description='The profile version the record was made with, "name@version" '
+                                                  '(absent before profiles existed).')
+
+
+class JobSpec(BaseModel):
+    """What the user asked for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_: dict[str, Any] = Field(alias="schema", serialization_alias="schema")
+    count: int = Field(ge=1)
+    instructions: str = ""
+    examples: list[dict[str, Any]] = Field(default_factory=list)
+    seed: int = 0
+    record_type: str | None = Field(None, description='The registered type the schema came from, "name@version".')
+    profile: PinnedProfile | None = Field(None, description="The profile version the job runs with, pinned at "
+                                                            "submission (absent before profiles existed).")
