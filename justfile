@@ -56,6 +56,10 @@ prune-logs *args:
 asyncapi:
     python -m services.api.contracts
 
+# The dead-letter queue: just dead-letters list [--limit N] | redrive (--job ID | --message-id ID | --all) [--dry-run]
+dead-letters *args:
+    python -m services.common.dead_letters {{args}}
+
 # Rebuild the job projection from the event log: just replay [--job ID] [--dry-run] [--source es|stream]
 replay *args:
     python -m services.replay {{args}}
@@ -75,6 +79,10 @@ bench-api *args:
 # Log shipping's cost: the same job with shipping off and on (records/s), log bytes per 1,000 records.
 bench-logs *args:
     python tests/benchmarks/bench_logs.py {{args}}
+
+# Scale-out: one job with 1 and 2 workers, vs in-process, and a worker killed mid-chunk (prints a table, then JSON).
+bench-scale *args:
+    python tests/benchmarks/bench_scale.py {{args}}
 
 # Generation: constrained vs unconstrained speed, records/s by batch size, schema coverage, duplicates, RSS.
 bench-generate *args:

@@ -63,6 +63,10 @@ class ChunkCompleted(_ChunkEvent):
     type: Literal["ChunkCompleted"] = "ChunkCompleted"
     records: int = Field(ge=0, description="Records of the chunk.")
     usage: Usage = Usage()
+    decoded: list[int] = Field(default_factory=list, description="Slots this delivery of the chunk sent to the model, "
+                                                                 "a retried slot again each time (a resumed "
+                                                                 "delivery leaves out the slots already holding a "
+                                                                 "record).")
     chunks_completed: int = Field(0, ge=0, description="Chunks of the job completed so far, this one included "
                                                        "(stamped by the coordinator).")
 

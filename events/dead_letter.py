@@ -32,6 +32,9 @@ def dead_letter_middleware(source: str) -> type[BaseMiddleware]:
             except MALFORMED as exc:
                 reason = refusal_reason(exc)
                 raw = msg.raw_message
+                if raw.exchange == DEAD_LETTER.name:  # already a dead letter: sending it back would loop
+                    log.warning("refused a dead letter; dropped", reason=reason, message_id=msg.message_id)
+                    return None
                 broker = self.context.get("broker")
                 await broker.publish(
                     msg.body, exchange=DEAD_LETTER, routing_key=raw.routing_key or "", persist=True,

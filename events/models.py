@@ -18,6 +18,7 @@ class JobSubmitted(Envelope):
 
     routing_key: ClassVar[str] = "job.submitted"
     type: Literal["JobSubmitted"] = "JobSubmitted"
+    sequence: int = Field(ge=1, description="Position of this event within its job: the first, 1.")
     spec: JobSpec
 
 

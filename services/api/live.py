@@ -17,6 +17,7 @@ import structlog
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitMessage, RabbitQueue
 
+from events.chunks import ChunkQueued
 from events.topology import EVENTS
 from services.api.event_log import EventLog
 from services.api.frames import Frame, NotAnEvent, frame_of
@@ -123,6 +124,9 @@ class LiveHub:
                 del self._recent_by_job[old.job_id]
 
 
+WORK_ITEMS = frozenset({ChunkQueued.routing_key})
+
+
 def attach(broker: RabbitBroker, hub: LiveHub) -> None:
     """Registers the hub's consumer on the API's broker; call before `broker.start()`."""
     queue = RabbitQueue(f"sdg.api.live.{uuid.uuid4().hex[:12]}", durable=False, exclusive=True, auto_delete=True,
@@ -130,8 +134,10 @@ def attach(broker: RabbitBroker, hub: LiveHub) -> None:
 
     @broker.subscriber(queue, EVENTS, ack_policy=AckPolicy.ACK_FIRST, include_in_schema=False)
     async def on_any_event(message: RabbitMessage) -> None:
-        """Every event on the bus, handed to the streams of this API process that follow its job."""
-        hub.deliver(message.body)
+        """Every event on the bus, handed to the streams of this API process that follow its job (work items, which
+        carry the job's spec once per chunk and are no part of its story, excepted)."""
+        if message.raw_message.routing_key not in WORK_ITEMS:
+            hub.deliver(message.body)
 
 
 def install(state, broker: RabbitBroker, es, settings) -> None:

@@ -43,11 +43,22 @@ STATUS_OF = {"JobCompleted": "completed", "JobFailed": "failed", "JobCancelled":
 
 def watch(client: SdgClient, job: dict) -> dict:
     """Shows a progress bar fed by the job's events (resumed if the connection drops); returns the final state."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rejected {task.fields[rejected]}"), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("rejected {task.fields[rejected]}"), TextColumn("{task.fields[chunks]}"),
+               TextColumn("{task.fields[workers]}"), TimeElapsedColumn())
     name = f"job {job['job_id'][:8]}"
     with Progress(*columns, console=err, transient=False) as progress:
-        task = progress.add_task(name, total=job["count"], rejected=0)
+        task = progress.add_task(name, total=job["count"], rejected=0, chunks="", workers="")
+        chunks_total, workers = 0, set()
         for kind, event in client.follow(job["job_id"]):
+            if kind == "JobPlanned":
+                chunks_total = event["chunks_total"]
+                progress.update(task, chunks=f"chunks 0/{chunks_total}")
+            if kind == "ChunkCompleted":
+                progress.update(task, chunks=f"chunks {event['chunks_completed']}/{chunks_total}")
+            if kind == "ChunkStarted" and event.get("worker"):
+                workers.add(event["worker"])
+                progress.update(task, workers=f"workers {len(workers)}")
             if "records_generated" in event:
                 progress.update(task, completed=event["records_generated"])
             if "records_rejected" in event:

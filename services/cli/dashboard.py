@@ -44,12 +44,14 @@ def job_row(job: dict[str, Any], now: datetime) -> tuple[Any, ...]:
     eta = (count - done) / rate if rate and count > done else None
     return (job["job_id"][:12], job["status"], ProgressBar(total=max(count, 1), completed=done, width=30),
             f"{done}/{count}", f"{rate:.2f}/s" if rate else "-", f"{eta:.0f}s" if eta is not None else "-",
-            str(job.get("records_rejected", 0)))
+            str(job.get("records_rejected", 0)),
+            f"{job.get('chunks_completed', 0)}/{job['chunks_total']}" if job.get("chunks_total") else "-",
+            str(len(job.get("workers") or [])))
 
 
 def jobs_table(jobs: list[dict[str, Any]], now: datetime) -> Table:
     table = Table(title=f"active jobs ({len(jobs)})", title_justify="left", expand=True)
-    for column in ("job", "status", "progress", "records", "rate", "eta", "rejected"):
+    for column in ("job", "status", "progress", "records", "rate", "eta", "rejected", "chunks", "workers"):
         table.add_column(column)
     for job in jobs:
         table.add_row(*job_row(job, now))

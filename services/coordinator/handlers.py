@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from typing import Any
 
 import structlog
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
@@ -81,18 +82,23 @@ def dead_chunk_failure(body: bytes, headers: dict) -> ChunkFailed | None:
 
 
 def _failure(job_id: str, chunk: int, correlation_id, tenant: str, reason: str) -> ChunkFailed:
-    return ChunkFailed(event_id=stable_event_id(job_id, "ChunkFailed", f"{chunk}/dead-letter"), job_id=job_id,
+    return ChunkFailed(event_id=stable_event_id(job_id, "ChunkFailed", f"{chunk}/dead-letter"), job_id=job_id, sequence=0,
                        correlation_id=correlation_id or stable_event_id(job_id, "correlation"), tenant=tenant,
                        chunk=chunk, worker="coordinator", reason=f"dead-lettered: {reason}")
 
 
+def text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
 def reason_of(headers: dict) -> str:
     if reason := headers.get("x-sdg-reason"):
-        return str(reason)
+        return text(reason)
     deaths = headers.get("x-death") or []
     if deaths:
         death = deaths[0]
-        return f"{death.get('reason', 'rejected')} after {death.get('count', '?')} deliveries from {death.get('queue')}"
+        return (f"{text(death.get('reason', 'rejected'))} after {text(death.get('count', '?'))} deliveries from "
+                f"{text(death.get('queue', '?'))}")
     return "refused by its consumer"
 
 
@@ -106,10 +112,11 @@ def register(broker: RabbitBroker, es: AsyncElasticsearch, coordinator: Coordina
 
     @broker.subscriber(DEAD_CHUNKS, DEAD_LETTER, ack_policy=AckPolicy.REJECT_ON_ERROR,
                        title="sdg.coordinator.dead-letters:any")
-    async def on_dead_letter(body: bytes, message: RabbitMessage) -> None:
+    async def on_dead_letter(body: Any, message: RabbitMessage) -> None:
         """A dead-lettered chunk fails its job, naming the chunk and why (the dead letter itself stays in
-        sdg.dead-letter for `just dead-letters`)."""
+        sdg.dead-letter for `just dead-letters`). Any other dead letter is only acked here."""
         raw = message.raw_message
+        body = raw.body  # the bytes as dead-lettered: whatever they are, this handler must not refuse them
         routing_key = (raw.headers or {}).get("x-sdg-original-routing-key") or raw.routing_key
         if routing_key != ChunkQueued.routing_key:
             return

@@ -15,8 +15,9 @@ STATUS_OF = {"JobSubmitted": "submitted", "JobStarted": "running", "RecordGenera
              "BatchRequestCompleted": "running", "BatchRequestFailed": "running", "JobPlanned": "submitted",
              "ChunkStarted": "running", "ChunkCompleted": "running", "ChunkCancelled": "running",
              "ChunkFailed": "running"}
-COUNTERS = ("records_generated", "records_rejected", "chunks_completed")
-BATCH_COUNTERS = ("requests_completed", "requests_cached", "requests_failed")  # only on batch events
+COUNTERS = ("records_generated", "records_rejected")
+# Counters only some events carry: a document has them once such an event was applied.
+OPTIONAL_COUNTERS = ("requests_completed", "requests_cached", "requests_failed", "chunks_completed")
 
 
 def iso(value) -> str:
@@ -60,7 +61,7 @@ def apply(doc: dict[str, Any] | None, event: Envelope) -> dict[str, Any]:
         doc[counter] = max(doc.get(counter, 0), getattr(event, counter, 0))
     if event.type == "ChunkStarted" and event.worker:  # a set: union is idempotent and order-insensitive
         doc["workers"] = sorted({*doc.get("workers", []), event.worker})
-    for counter in BATCH_COUNTERS:
+    for counter in OPTIONAL_COUNTERS:
         if hasattr(event, counter):
             doc[counter] = max(doc.get(counter, 0), getattr(event, counter))
     if event.sequence == 0:  # unsequenced requests from outside the job's writer

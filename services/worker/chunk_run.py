@@ -83,7 +83,7 @@ class ChunkRun:
                                               reason=str(exc)))
         await self.settle([record_id(w.job_id, i) for i in range(w.start, w.end)])
         return await self.end(ChunkCompleted(**self.chunk_fields("ChunkCompleted", w.chunk), records=w.end - w.start,
-                                             usage=Usage(**self.usage)))
+                                             usage=Usage(**self.usage), decoded=self.decoded))
 
     async def end(self, fact: Envelope) -> Envelope:
         await self.publish(fact)

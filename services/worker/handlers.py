@@ -7,7 +7,8 @@ import structlog
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
 
-from elasticsearch import AsyncElasticsearch
+from aio_pika.exceptions import AMQPError
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 from events import JobCancelRequested, stable_event_id
 from events.batches import BatchSubmitted
@@ -66,6 +67,11 @@ class WorkerContext:
                            routing_key=JobCancelRequested.routing_key)
 
 
+# Failures of the servers around a chunk, not of its generation: the chunk is given back (requeued) rather than
+# failed, so a restart of RabbitMQ or Elasticsearch never fails a job. The delivery limit still bounds the retries.
+GIVE_BACK = (ChunkNotSettled, AMQPError, ConnectionError, TransportError, ApiError)
+
+
 def refusal(work: ChunkQueued, worker_id: str) -> dict:
     return {"event_id": stable_event_id(work.job_id, "ChunkFailed", f"{work.chunk}/refused"), "job_id": work.job_id,
             "sequence": 0, "correlation_id": work.correlation_id, "causation_id": work.event_id,
@@ -101,8 +107,8 @@ def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
                            settle=lambda ids: ctx.settle(work.job_id, ids))
             try:
                 final = await run.run()
-            except ChunkNotSettled:
-                raise
+            except GIVE_BACK:
+                raise  # the pipeline, not the chunk, failed: requeued, and the next delivery resumes
             except Exception as exc:  # noqa: BLE001 - a generation failure fails the chunk (and its job) with why
                 log.exception("chunk failed")
                 final = await run.end(ChunkFailed(**run.chunk_fields("ChunkFailed", f"{work.chunk}/{run.delivery}"),

@@ -17,11 +17,13 @@ def test_the_committed_event_schemas_match_the_models():
         assert json.loads((EVENTS_DIR / f"{name}.json").read_text()) == schema, f"{name}.json drifted"
 
 
-def test_the_asyncapi_document_describes_every_event_and_both_consumers():
+def test_the_asyncapi_document_describes_every_event_and_every_consumer():
     document = asyncapi_document()
     assert document["asyncapi"] == "3.0.0"
     channels = document["channels"]
-    for name in ("job.submitted:publish", "record.generated:publish", "job.failed:publish"):
-        assert name in channels
+    for name in ("job.submitted:publish", "record.generated:publish", "job.failed:publish", "job.planned:publish",
+                 "chunk.queued:publish", "sdg.facts:chunk.completed:publish", "sdg.facts:record.generated:publish"):
+        assert name in channels, name
     descriptions = " ".join(ch.get("description", "") for ch in channels.values())
-    assert "Folds any job event" in descriptions and "Generates the job's records" in descriptions
+    assert "Folds any job event" in descriptions and "Generates one chunk of a job" in descriptions
+    assert "Places a worker's fact" in descriptions

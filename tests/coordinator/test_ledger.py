@@ -81,3 +81,16 @@ def test_a_failed_chunk_fails_the_job_naming_the_chunk_and_later_facts_change_no
     failed = events[-1]
     assert failed.type == "JobFailed" and "chunk 1 (records 3-5)" in failed.reason and "rejected 5" in failed.reason
     assert run([record(0), fact(ChunkCompleted, 0, chunk=0, records=3)], ledger)[1] == []
+
+
+def test_a_chunk_dead_lettered_by_the_delivery_limit_becomes_the_fact_that_fails_its_job():
+    from services.coordinator.handlers import dead_chunk_failure
+
+    _, planned = decide(None, submitted(count=4, chunk_size=2))
+    chunk = planned[2]
+    headers = {"x-death": [{"reason": b"delivery_limit", "count": 6, "queue": "sdg.worker.chunks"}]}
+    failure = dead_chunk_failure(chunk.model_dump_json().encode(), headers)
+    assert (failure.job_id, failure.chunk, failure.sequence) == ("j", 1, 0)
+    assert failure.reason == "dead-lettered: delivery_limit after 6 deliveries from sdg.worker.chunks"
+    assert dead_chunk_failure(b'{"job_id": "j", "chunk": 3, "end": "x"}', {}).chunk == 3
+    assert dead_chunk_failure(b"not json", {}) is None

@@ -49,7 +49,7 @@ async def test_a_jobs_log_lines_from_the_api_a_worker_and_rust_ingest_are_found_
     tenant, job_id, lines = logged_job
     assert all(line["job_id"] == job_id for line in lines)
     messages = {(line["service"], line["message"]) for line in lines}
-    assert ("api", "job submitted") in messages and ("worker", "job finished") in messages
+    assert ("api", "job submitted") in messages and ("worker", "chunk finished") in messages
     assert ("rust_ingest", "job event indexed") in messages
     for line in lines:
         assert {"log_id", "timestamp", "level", "instance"} <= line.keys()

@@ -41,7 +41,8 @@ def test_a_worker_reports_whether_its_model_is_loaded_and_other_services_do_not(
 
 def test_health_is_ok_when_a_stopped_worker_was_replaced_by_one_that_is_up():
     instances = [instance_health(d, NOW) for d in (
-        doc("api", "a", 1), doc("projector", "p", 1), doc("worker", "old", 300), doc("worker", "new", 1))]
+        doc("api", "a", 1), doc("projector", "p", 1), doc("coordinator", "c", 1), doc("worker", "old", 300),
+        doc("worker", "new", 1))]
     health = summarise(all_up_components(), instances, NOW)
     assert health.status == "ok" and health.down == []
     assert [i.up for i in health.services if i.service == "worker"] == [False, True]
@@ -49,14 +50,15 @@ def test_health_is_ok_when_a_stopped_worker_was_replaced_by_one_that_is_up():
 
 def test_health_is_degraded_and_names_a_service_with_no_instance_up():
     instances = [instance_health(d, NOW) for d in (doc("api", "a", 1), doc("projector", "p", 1),
-                                                   doc("worker", "w", 21))]
+                                                   doc("coordinator", "c", 1), doc("worker", "w", 21))]
     health = summarise(all_up_components(), instances, NOW)
     assert health.status == "degraded" and health.down == ["worker"]
 
 
 def test_health_is_degraded_and_names_a_server_that_is_down():
     components = all_up_components() | {"rust_ingest": ComponentHealth(up=False, detail="connection refused")}
-    instances = [instance_health(d, NOW) for d in (doc("api", "a", 1), doc("projector", "p", 1), doc("worker", "w", 1))]
+    instances = [instance_health(d, NOW) for d in (doc("api", "a", 1), doc("projector", "p", 1),
+                                                   doc("coordinator", "c", 1), doc("worker", "w", 1))]
     assert summarise(components, instances, NOW).down == ["rust_ingest"]
 
 

@@ -151,7 +151,8 @@ def test_a_profile_on_an_openai_compatible_server_gets_an_engine_for_its_model_o
 
 
 def test_batch_size_and_attempts_come_from_the_profile_else_from_the_worker():
-    ctx = WorkerContext(WorkerSettings(batch_size=8, max_attempts_per_record=5), SimpleNamespace())
+    ctx = WorkerContext(WorkerSettings(batch_size=8, max_attempts_per_record=5), SimpleNamespace(), SimpleNamespace(),
+                        SimpleNamespace())
     profiled = JobSpec(schema=SCHEMA, count=1, profile=pinned(batch_size=2, max_attempts_per_record=9))
     assert ctx.limits(profiled) == (2, 9)
     assert ctx.limits(JobSpec(schema=SCHEMA, count=1)) == (8, 5)

@@ -11,6 +11,7 @@ from events.profiles import (
     DEFAULT_PROFILE,
     Backend,
     BatchSize,
+    ChunkSize,
     MaxAttempts,
     MaxCount,
     MaxNewTokens,
@@ -45,6 +46,7 @@ class SettingsChange(BaseModel):
     max_attempts_per_record: MaxAttempts | None = None
     max_count: MaxCount | None = None
     default_max_string_length: MaxStringLength | None = None
+    chunk_size: ChunkSize | None = None
 
     def given(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude_none=True)
