@@ -84,7 +84,8 @@ async def test_with_elasticsearch_stopped_for_20_s_mid_job_nothing_crashes_compl
         stopped, back = await outage(pids)
 
         assert (await finished(api, job_id, timeout_s=300))["status"] == "completed"
-        searchable = (await es.count(  # no refresh: what a reader sees nowindex="sdg-records", query={"term": {"job_id": job_id}}))["count"]
+        # No refresh first: what a reader sees at this moment.
+        searchable = (await es.count(index="sdg-records", query={"term": {"job_id": job_id}}))["count"]
         assert searchable == COUNT, f"the job read completed with {searchable} of {COUNT} records searchable"
         assert alive(pids) == list(SERVICES)
         await eventually("the job's events in sdg-events", lambda: every_record_event_indexed(es, job_id), 90)
