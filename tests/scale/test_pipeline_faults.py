@@ -17,8 +17,11 @@ pytestmark = pytest.mark.integration
 RUN = Path(os.environ.get("SDG_RUN", os.environ.get("SDG_HOME", "/opt/sdg") + "/run"))
 
 
-def sigkill(service: str) -> None:
-    os.killpg(int((RUN / f"{service}.pid").read_text()), signal.SIGKILL)
+async def sigkill(service: str) -> None:
+    """SIGKILLs the stack's service and waits until it is gone (else a start right after sees it running)."""
+    pid = int((RUN / f"{service}.pid").read_text())
+    os.killpg(pid, signal.SIGKILL)
+    await eventually(f"{service} (pid {pid}) to be gone", lambda: not Path(f"/proc/{pid}").exists(), timeout_s=30)
 
 
 async def generated_at_least(api, job_id: str, n: int) -> bool:
@@ -30,11 +33,11 @@ async def test_a_job_completes_whole_when_rust_ingest_and_then_the_projector_are
     async with chunked_profile(client_for, chunk_size=3) as (api, profile):
         job_id = await submit(api, 12, profile, seed=31)
         await eventually("the job's first records", lambda: generated_at_least(api, job_id, 2), timeout_s=180)
-        sigkill("ingest")
+        await sigkill("ingest")
         stack_service(stack, "start", "ingest")
         await eventually("more records after rust_ingest came back", lambda: generated_at_least(api, job_id, 5),
                          timeout_s=180)
-        sigkill("projector")
+        await sigkill("projector")
         stack_service(stack, "start", "projector")
         job = await finished(api, job_id)
     events = await logged_events(es, job_id, job["applied_through"], ended=True)
