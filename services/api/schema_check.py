@@ -1,16 +1,19 @@
-"""Submission-time checks of a job's schema and examples: a user's mistake is a 422 that says what is wrong."""
+"""Submission-time checks of a job's schema and examples: a user's mistake is a 422 that says what is wrong.
 
+CPU-bound (the engine compiles the schema): async routes call it in a worker thread, not on the event loop.
+"""
+
+import json
 from typing import Any
 
 from fastapi import HTTPException
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import SchemaError, best_match
-from jsonschema.validators import validator_for
-
+from jsonschema.protocols import Validator
 from pydantic import ValidationError
 
+from services.api.schema_refusals import too_large, unsafe_schema
+from services.common.schema_safety import first_violation, safe_validator, schema_error
 from services.worker.constraints import unsupported_feature
-from services.worker.samplers import samplers_of
+from services.worker.samplers import Sampler, sampler_declarations, sampler_of
 
 
 def unprocessable(message: str) -> HTTPException:
@@ -18,23 +21,47 @@ def unprocessable(message: str) -> HTTPException:
 
 
 def check_job_schema(schema: dict[str, Any], examples: list[dict[str, Any]]) -> None:
-    cls = validator_for(schema, default=Draft202012Validator)
-    try:
-        cls.check_schema(schema)
-    except SchemaError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
-        raise unprocessable(f"schema is not a valid JSON Schema: {exc.message} (at {where})") from None
+    if (problem := unsafe_schema(schema)) is not None:  # first: everything after it recurses into the schema
+        raise unprocessable(problem)
+    if (error := schema_error(schema)) is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        raise unprocessable(f"schema is not a valid JSON Schema: {error.message} (at {where})")
     root_type = schema.get("type", "object")
     if root_type != "object" and not (isinstance(root_type, list) and "object" in root_type):
         raise unprocessable('records are JSON objects: the schema\'s root "type" must be "object"')
-    try:
-        samplers_of(schema)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise unprocessable(f"invalid x-sdg-sampler: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    samplers = checked_samplers(schema)
     if (feature := unsupported_feature(schema)) is not None:
         raise unprocessable(f"the generation engine cannot handle this schema: {feature}")
-    validator = cls(schema, format_checker=FormatChecker())
+    validator = safe_validator(schema)
+    check_sampled_values(validator, schema, samplers)
+    check_examples(validator, examples)
+
+
+def checked_samplers(schema: dict[str, Any]) -> dict[str, Sampler]:
+    samplers = {}
+    for name, declaration in sampler_declarations(schema).items():
+        try:
+            samplers[name] = sampler_of(declaration)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(map(str, (name, *first["loc"])))
+            raise unprocessable(f"invalid x-sdg-sampler: {where}: {first['msg']}") from None
+    return samplers
+
+
+def check_sampled_values(validator: Validator, schema: dict[str, Any], samplers: dict[str, Sampler]) -> None:
+    """A sampled field skips the model, so nothing else would stop it drawing a value its own schema refuses."""
+    for name, sampler in samplers.items():
+        field = validator.evolve(schema=schema["properties"][name])  # keeps the root, for "#/$defs/..." references
+        for value in sampler.checked_values():
+            if (error := first_violation(field, value)) is not None:
+                raise unprocessable(f"invalid x-sdg-sampler: {name} can draw {json.dumps(value)}, which the "
+                                    f"field's own schema refuses ({error.message}); draw only values it allows")
+
+
+def check_examples(validator: Validator, examples: list[dict[str, Any]]) -> None:
     for i, example in enumerate(examples):
-        if (error := best_match(validator.iter_errors(example))) is not None:
+        if (problem := too_large(example, f"examples[{i}]")) is not None:
+            raise unprocessable(problem)
+        if (error := first_violation(validator, example)) is not None:
             raise unprocessable(f"examples[{i}] does not match the schema: {error.message}")

@@ -33,14 +33,30 @@ class Choice(BaseModel):
     def draw(self, rng: random.Random) -> Any:
         return rng.choices(self.values, weights=self.weights)[0]
 
+    def checked_values(self) -> list[Any]:
+        return list(self.values)
+
+
+def _ordered(low: Any, high: Any, names: str) -> None:
+    if low > high:
+        raise ValueError(f"{names} are the wrong way round: the first must not be above the second")
+
 
 class IntegerRange(BaseModel):
     kind: Literal["integer"]
     min: int
     max: int
 
+    @model_validator(mode="after")
+    def _in_order(self):
+        _ordered(self.min, self.max, "min and max")
+        return self
+
     def draw(self, rng: random.Random) -> int:
         return rng.randint(self.min, self.max)
+
+    def checked_values(self) -> list[int]:
+        return [self.min, self.max]
 
 
 class FloatRange(BaseModel):
@@ -49,8 +65,16 @@ class FloatRange(BaseModel):
     max: float
     decimals: int = Field(2, ge=0, le=10)
 
+    @model_validator(mode="after")
+    def _in_order(self):
+        _ordered(self.min, self.max, "min and max")
+        return self
+
     def draw(self, rng: random.Random) -> float:
         return round(rng.uniform(self.min, self.max), self.decimals)
+
+    def checked_values(self) -> list[float]:
+        return [round(self.min, self.decimals), round(self.max, self.decimals)]
 
 
 class DateRange(BaseModel):
@@ -58,8 +82,16 @@ class DateRange(BaseModel):
     start: date
     end: date
 
+    @model_validator(mode="after")
+    def _in_order(self):
+        _ordered(self.start, self.end, "start and end")
+        return self
+
     def draw(self, rng: random.Random) -> str:
         return (self.start + timedelta(days=rng.randint(0, (self.end - self.start).days))).isoformat()
+
+    def checked_values(self) -> list[str]:
+        return [self.start.isoformat(), self.end.isoformat()]
 
 
 class Uuid(BaseModel):
@@ -68,15 +100,30 @@ class Uuid(BaseModel):
     def draw(self, rng: random.Random) -> str:
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
+    def checked_values(self) -> list[str]:
+        return [self.draw(random.Random(0))]
 
+
+# Each sampler's checked_values() are values it can draw, checked against its field's own schema when a job is
+# submitted: every choice, each end of a range (a range's ends are what `minimum`, `maxLength`... refuse first).
 Sampler = Annotated[Choice | IntegerRange | FloatRange | DateRange | Uuid, Field(discriminator="kind")]
 _sampler = TypeAdapter(Sampler)
 
 
+def sampler_declarations(schema: dict[str, Any]) -> dict[str, Any]:
+    """The `x-sdg-sampler` value of each top-level property that declares one, as written."""
+    return {name: spec[KEYWORD]
+            for name, spec in schema.get("properties", {}).items() if isinstance(spec, dict) and KEYWORD in spec}
+
+
+def sampler_of(declaration: Any) -> Sampler:
+    """Raises pydantic.ValidationError for a malformed declaration."""
+    return _sampler.validate_python(declaration)
+
+
 def samplers_of(schema: dict[str, Any]) -> dict[str, Sampler]:
     """The top-level properties that declare a sampler. Raises pydantic.ValidationError for a malformed one."""
-    return {name: _sampler.validate_python(spec[KEYWORD])
-            for name, spec in schema.get("properties", {}).items() if isinstance(spec, dict) and KEYWORD in spec}
+    return {name: sampler_of(declaration) for name, declaration in sampler_declarations(schema).items()}
 
 
 def draw(samplers: dict[str, Sampler], seed: int, index: int) -> dict[str, Any]:

@@ -4,9 +4,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.validators import validator_for
-from jsonschema.exceptions import best_match
+from services.common.schema_safety import first_violation, safe_validator
 
 
 @dataclass(frozen=True)
@@ -25,12 +23,13 @@ def judge(raw: str, schema: dict[str, Any]) -> Verdict:
         record = json.loads(raw)
     except json.JSONDecodeError as exc:
         return Verdict(None, f"not JSON (truncated?): {exc.msg} at char {exc.pos}")
+    except RecursionError:
+        return Verdict(None, "nested too deeply to read")
     return check(record, schema)
 
 
 def check(record: Any, schema: dict[str, Any]) -> Verdict:
-    validator = validator_for(schema, default=Draft202012Validator)(schema, format_checker=FormatChecker())
-    error = best_match(validator.iter_errors(record))
+    error = first_violation(safe_validator(schema), record)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         return Verdict(None, f"schema violation at {where}: {error.message}")

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import FormatChecker
 from jsonschema.exceptions import best_match
-from jsonschema.validators import validator_for
 
 from events.models import JobSpec
 from services.api.schema_check import check_job_schema
+from services.common.schema_safety import safe_validator
 from services.worker.engine import Engine
 from services.worker.job_run import batch_seed
 from services.worker.prompts import SYSTEM, record_prompt
@@ -101,8 +101,7 @@ def rejection_kind(raw: str, schema: dict[str, Any], hit_cap: bool) -> str:
         # The grammar only lets the model stop at the end of a document, so unparseable output was cut by
         # max_new_tokens (re-tokenising the text can count fewer tokens than were decoded, hence not hit_cap).
         return "truncated" if hit_cap else "truncated?"
-    validator = validator_for(schema, default=Draft202012Validator)(schema, format_checker=FormatChecker())
-    error = best_match(validator.iter_errors(record))
+    error = best_match(safe_validator(schema).iter_errors(record))
     if error is None:
         return "not-an-object"
     return f"{error.validator}" + (f":{error.validator_value}" if error.validator == "format" else "")
@@ -110,7 +109,7 @@ def rejection_kind(raw: str, schema: dict[str, Any], hit_cap: bool) -> str:
 
 def second_opinion(record: dict[str, Any], schema: dict[str, Any], checker: FormatChecker) -> str | None:
     """Validates an emitted record again, from its re-serialised bytes, with the given format checker."""
-    validator = validator_for(schema, default=Draft202012Validator)(schema, format_checker=checker)
+    validator = safe_validator(schema).evolve(format_checker=checker)
     error = best_match(validator.iter_errors(json.loads(json.dumps(record))))
     if error is None:
         return None

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from events import JobCancelRequested, new_correlation_id
 from events.batches import BatchSubmitted
@@ -34,7 +35,7 @@ async def create_batch(
     """Upload a JSONL file of `/v1/chat/completions` requests (multipart field `file`, or the raw body as
     application/jsonl). Requests identical to ones this tenant sent before are answered from the cache."""
     content = await upload_bytes(request, file, settings.batch_max_bytes)
-    requests = parse_batch(content, settings.batch_max_lines)
+    requests = await run_in_threadpool(parse_batch, content, settings.batch_max_lines)  # checks each schema
     event = BatchSubmitted(event_id=uuid.uuid4(), job_id=f"batch_{uuid.uuid4().hex}", sequence=1,
                            tenant=caller.tenant, correlation_id=new_correlation_id(), requests=requests,
                            cached=await cached_answers(es, caller.tenant, requests))

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
 
 from events import JobCancelRequested, JobSubmitted, new_correlation_id
 from events.models import JobSpec
@@ -32,7 +33,7 @@ async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, caller: WriteC
     schema, record_type = body.schema_, None
     if body.record_type is not None:  # pinned now: a later version of the type changes nothing for this job
         schema, record_type = await resolve_for_job(es, caller.tenant, body.record_type)
-    check_job_schema(schema, body.examples)
+    await run_in_threadpool(check_job_schema, schema, body.examples)
     profile = await resolve_profile(es, body.profile)  # pinned now too: a later version reaches only later jobs
     if body.count > profile.settings.max_count:
         raise HTTPException(status_code=422, detail=f"count {body.count} is above the {profile.settings.max_count} "

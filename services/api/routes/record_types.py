@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from events.record_types import NAME_PATTERN
 from services.api import record_types as store
@@ -55,7 +56,7 @@ async def register_record_type(body: RecordTypeCreate, response: Response, es: S
                                caller: WriteCaller) -> RecordTypePublic:
     """Register a new version of a named type (its first version if the name is new). A schema identical to the
     latest version's registers nothing and returns that version (200)."""
-    check_job_schema(body.schema_, [])
+    await run_in_threadpool(check_job_schema, body.schema_, [])
     doc, created = await store.register(es, bus, caller.tenant, body.name, body.schema_, body.description)
     if not created:
         response.status_code = 200
