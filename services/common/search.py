@@ -1,10 +1,12 @@
 """Elasticsearch indices: versioned names behind aliases, mappings read from schemas/elasticsearch/."""
 
+import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from elasticsearch import AsyncElasticsearch
+import structlog
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "elasticsearch"
 
@@ -73,3 +75,22 @@ async def ensure_log_template(es: AsyncElasticsearch) -> None:
 
 async def wait_until_searchable(es: AsyncElasticsearch, timeout: str = "30s") -> None:
     await es.cluster.health(wait_for_status="yellow", timeout=timeout)
+
+
+MAX_BACKOFF_S = 30.0
+
+
+async def durably(what: str, call):
+    """Runs an Elasticsearch call until it answers, backing off: an outage delays the work, it never loses or
+    repeats it. A refusal (4xx other than 429) is raised at once."""
+    delay = 0.5
+    while True:
+        try:
+            return await call()
+        except (TransportError, ApiError) as exc:
+            if isinstance(exc, ApiError) and exc.status_code != 429 and exc.status_code < 500:
+                raise
+            structlog.get_logger().warning("elasticsearch unavailable; retrying", what=what, error=str(exc),
+                                           retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF_S)

@@ -1,11 +1,10 @@
 """Subscribers of the coordinator: its inbox (requests and workers' facts) and its copy of the dead letters."""
 
-import asyncio
 import json
 from typing import Any
 
 import structlog
-from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+from elasticsearch import AsyncElasticsearch
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitMessage
 
@@ -14,11 +13,11 @@ from events.bus import EventBus
 from events.chunks import ChunkFailed, ChunkQueued
 from events.envelope import stable_event_id
 from events.topology import COORDINATOR, DEAD_CHUNKS, DEAD_LETTER, FACTS
+from services.common.search import durably
 from services.coordinator.ledger import decide
 from services.coordinator.store import LedgerConflict, LedgerStore
 
 log = structlog.get_logger()
-MAX_BACKOFF_S = 30.0
 
 
 class Coordinator:
@@ -33,20 +32,12 @@ class Coordinator:
         self.store, self.events = store, events
 
     async def handle(self, event: Envelope) -> list[Envelope]:
-        delay = 0.5
         while True:
             try:
-                outputs = await self._decide_and_store(event)
+                outputs = await durably("decide and store the ledger", lambda: self._decide_and_store(event))
                 break
             except LedgerConflict:
                 continue
-            except (TransportError, ApiError) as exc:
-                if isinstance(exc, ApiError) and exc.status_code != 429 and exc.status_code < 500:
-                    raise
-                log.warning("elasticsearch unavailable; retrying", job_id=event.job_id, error=str(exc),
-                            retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_BACKOFF_S)
         for output in outputs:
             await self.events.publish(output)
         return outputs

@@ -9,18 +9,12 @@
 `MemoryClaims` holds the same claims in one process's memory, for an in-process run (tests, benchmarks).
 """
 
-import asyncio
 from typing import Any, Protocol
 
-import structlog
-from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+from elasticsearch import AsyncElasticsearch, TransportError
 
-from services.common.search import CLAIMS_INDEX
+from services.common.search import CLAIMS_INDEX, durably
 from services.worker.dedup import digests
-
-log = structlog.get_logger()
-MAX_BACKOFF_S = 30.0
-
 
 class Claims(Protocol):
     async def finished(self, start: int, end: int) -> dict[int, dict[str, Any]]: ...
@@ -28,20 +22,6 @@ class Claims(Protocol):
     async def claim_digests(self, record: dict[str, Any], record_id: str) -> tuple[str, str] | None: ...
 
     async def claim_slot(self, index: int, fact: dict[str, Any]) -> dict[str, Any]: ...
-
-
-async def durably(what: str, call):
-    """Runs an Elasticsearch call until it answers: an outage delays the chunk, it never loses or repeats work."""
-    delay = 0.5
-    while True:
-        try:
-            return await call()
-        except (TransportError, ApiError) as exc:
-            if isinstance(exc, ApiError) and exc.status_code != 429 and exc.status_code < 500:
-                raise
-            log.warning("elasticsearch unavailable; retrying", what=what, error=str(exc), retry_in_s=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_BACKOFF_S)
 
 
 class SearchClaims:

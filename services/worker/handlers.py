@@ -16,10 +16,10 @@ from events.bus import EventBus
 from events.chunks import ChunkFailed, ChunkQueued
 from events.models import JobSpec, RecordRegenerationRequested
 from events.topology import EVENTS, WORKER_CHUNKS, WORKER_JOBS, WORKER_REGENERATIONS
-from services.common.search import LEDGERS_INDEX
+from services.common.search import LEDGERS_INDEX, durably
 from services.worker.batch_run import run_batch
 from services.worker.chunk_run import ChunkRun
-from services.worker.claims import SearchClaims, durably
+from services.worker.claims import SearchClaims
 from services.worker.engine import Engine
 from services.worker.engines import Engines, ProfileUnservable
 from services.worker.settle import ChunkNotSettled, wait_until_searchable

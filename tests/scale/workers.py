@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,14 +13,7 @@ from services.common.search import CLAIMS_INDEX, EVENTS_INDEX, RECORDS_INDEX
 from tests.stack import ROOT, service_env
 from tests.waiting import eventually
 
-SCHEMA = {
-    "type": "object",
-    "properties": {"code": {"type": "string", "x-sdg-sampler": {"kind": "uuid"}},
-                   "city": {"type": "string", "maxLength": 12}},
-    "required": ["code", "city"],
-    "additionalProperties": False,
-}
-ADMIN = ("read", "write", "admin")
+from tests.profiles.test_profiles import ADMIN, SCHEMA  # a sampled code keeps records distinct
 ENDINGS = ("JobCompleted", "JobFailed", "JobCancelled")
 
 
@@ -143,7 +135,3 @@ def assert_whole(job: dict, events: list[dict], records: list[dict], count: int)
     assert len({r["record_id"] for r in records}) == count
     assert len({json.dumps(r["record"], sort_keys=True) for r in records}) == count
     assert job["records_generated"] == count and job["chunks_completed"] == job["chunks_total"]
-
-
-def wait_s(seconds: float) -> float:
-    return time.monotonic() + seconds
