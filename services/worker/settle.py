@@ -1,10 +1,13 @@
-"""The wait that makes a chunk's completion mean stored: its records searchable in `sdg-records`."""
+"""The wait that makes a chunk's completion mean stored: its records searchable in `sdg-records`.
+
+A realtime multi-get sees a record as soon as ingest has written it; the worker then refreshes the index itself
+instead of waiting up to a refresh interval for the records to become searchable, and counts them to be sure."""
 
 import asyncio
 import time
 
 import structlog
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import ApiError, AsyncElasticsearch
 from elasticsearch import ConnectionError as SearchConnectionError
 from elasticsearch import TransportError
 
@@ -24,6 +27,8 @@ async def wait_until_searchable(es: AsyncElasticsearch, job_id: str, record_ids:
     found, warned = 0, False
     while True:
         try:
+            if await all_written(es, record_ids):
+                await es.indices.refresh(index=RECORDS_INDEX.alias)
             found = (await es.count(index=RECORDS_INDEX.alias, query=query))["count"]
             if found >= len(record_ids):
                 return
@@ -34,3 +39,11 @@ async def wait_until_searchable(es: AsyncElasticsearch, job_id: str, record_ids:
         if time.monotonic() > deadline:
             raise ChunkNotSettled(f"{found} of the chunk's {len(record_ids)} records searchable after {timeout_s:g} s")
         await asyncio.sleep(POLL_S)
+
+
+async def all_written(es: AsyncElasticsearch, record_ids: list[str]) -> bool:
+    try:
+        docs = (await es.mget(index=RECORDS_INDEX.alias, ids=record_ids, source=False))["docs"]
+    except ApiError:  # e.g. the alias spans two indices during a re-index: the count alone decides
+        return False
+    return all(doc.get("found") for doc in docs)
