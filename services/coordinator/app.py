@@ -53,7 +53,7 @@ def create_app(settings: CoordinatorSettings | None = None) -> FastStream:
                           logger=bus_logger(), log_level=logging.DEBUG, default_channel=Channel(prefetch_count=1))
     es = AsyncElasticsearch(settings.es_url)
     figures = CoordinatorFigures()
-    register(broker, es, CountingCoordinator(LedgerStore(es), EventBus(broker), figures), fact_bus(broker))
+    register(broker, CountingCoordinator(LedgerStore(es), EventBus(broker), figures), fact_bus(broker))
     heartbeat = Heartbeat(broker, "coordinator", figures.as_dict, lag_of=(COORDINATOR,))
 
     async def prepare_indices() -> None:

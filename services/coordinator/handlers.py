@@ -1,10 +1,10 @@
 """Subscribers of the coordinator: its inbox (requests and workers' facts) and its copy of the dead letters."""
 
 import json
+import uuid
 from typing import Any
 
 import structlog
-from elasticsearch import AsyncElasticsearch
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitMessage
 
@@ -56,26 +56,29 @@ class Coordinator:
 
 
 def dead_chunk_failure(body: bytes, headers: dict) -> ChunkFailed | None:
-    """A dead-lettered chunk as the fact that fails its job, with why it was dead-lettered."""
+    """A dead-lettered chunk as the fact that fails its job, with why it was dead-lettered. A body too malformed
+    to be a ChunkQueued still fails its job when it names one (a job id and a chunk number)."""
     try:
-        chunk = ChunkQueued.model_validate_json(body)
+        raw = json.loads(body)
     except ValueError:
-        try:
-            raw = json.loads(body)
-            chunk = None if not isinstance(raw, dict) else raw
-        except ValueError:
-            return None
-        if not chunk or not isinstance(chunk.get("job_id"), str) or not isinstance(chunk.get("chunk"), int):
-            return None
-        return _failure(chunk["job_id"], chunk["chunk"], chunk.get("correlation_id"), chunk.get("tenant", "default"),
-                        reason_of(headers))
-    return _failure(chunk.job_id, chunk.chunk, chunk.correlation_id, chunk.tenant, reason_of(headers))
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("job_id"), str) or not isinstance(raw.get("chunk"), int):
+        return None
+    return _failure(raw["job_id"], raw["chunk"], as_uuid(raw.get("correlation_id")),
+                    text(raw.get("tenant") or "default"), reason_of(headers))
 
 
 def _failure(job_id: str, chunk: int, correlation_id, tenant: str, reason: str) -> ChunkFailed:
     return ChunkFailed(event_id=stable_event_id(job_id, "ChunkFailed", f"{chunk}/dead-letter"), job_id=job_id, sequence=0,
                        correlation_id=correlation_id or stable_event_id(job_id, "correlation"), tenant=tenant,
                        chunk=chunk, worker="coordinator", reason=f"dead-lettered: {reason}")
+
+
+def as_uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def text(value) -> str:
@@ -93,7 +96,7 @@ def reason_of(headers: dict) -> str:
     return "refused by its consumer"
 
 
-def register(broker: RabbitBroker, es: AsyncElasticsearch, coordinator: Coordinator, facts: EventBus) -> None:
+def register(broker: RabbitBroker, coordinator: Coordinator, facts: EventBus) -> None:
     @broker.subscriber(COORDINATOR, FACTS, ack_policy=AckPolicy.REJECT_ON_ERROR, title="sdg.coordinator:facts")
     async def on_fact(event: AnyEvent) -> None:
         """Places a worker's fact (or answers a job request) in the job's sequence: plans submitted jobs into
