@@ -3,8 +3,9 @@
   (a) N server-sent-event clients (default 1,000, one asyncio process, one httpx client with raised limits) follow
       one synthetic job while its events are published to `sdg.events` at a steady rate. Each event carries its
       publish time in `occurred_at`; every client measures event -> client latency on arrival.
-  (b) `submit_req_per_s`: 100 concurrent clients POSTing small jobs to /v1/jobs for a few seconds; the worker queue
-      is purged afterwards (`rabbitmqctl -q purge_queue sdg.worker.jobs`) so the worker does not generate them.
+  (b) `submit_req_per_s`: 100 concurrent clients POSTing small jobs to /v1/jobs for a few seconds; each accepted
+      job is cancelled afterwards (a durable cancel: no worker generates it), so no shared queue is purged and no job
+      stays queued.
   (c) the API process's RSS (pid file /opt/sdg/run/api.pid), its peak while the N streams are open.
 
 Creates its own API key (tenant `bench-api`). Prints a table, then one JSON object as the last line.
@@ -16,7 +17,6 @@ import asyncio
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 import uuid
@@ -33,6 +33,7 @@ from faststream.rabbit import RabbitBroker  # noqa: E402
 from events import JobCompleted, JobSubmitted, RecordGenerated  # noqa: E402
 from events.topology import EVENTS  # noqa: E402
 from services.api.keys import issue_key  # noqa: E402
+from services.common import servers  # noqa: E402
 from tests.synthetic import NON_WORKER_QUEUES, wait_for_position  # noqa: E402
 
 TENANT = "bench-api"
@@ -49,8 +50,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--submit-seconds", type=float, default=5.0, help="how long they POST (default 5)")
     parser.add_argument("--api-url", default=f"http://127.0.0.1:{os.environ.get('SDG_API_PORT', '8000')}")
     parser.add_argument("--api-pid-file", type=Path, default=PID_FILE[0], help="for the API's RSS and CPU")
-    parser.add_argument("--amqp-url", default=os.environ.get("SDG_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
-    parser.add_argument("--es-url", default=os.environ.get("SDG_ES_URL", "http://127.0.0.1:9200"))
+    parser.add_argument("--amqp-url", default=servers.amqp_url())
+    parser.add_argument("--es-url", default=servers.es_url())
     return parser.parse_args()
 
 
@@ -225,19 +226,41 @@ async def submit_phase(args: argparse.Namespace, key: str) -> dict:
     deadline = time.perf_counter() + args.submit_seconds
     limits = httpx.Limits(max_connections=args.submitters, max_keepalive_connections=args.submitters)
 
+    accepted: list[str] = []
+
     async def submitter(http: httpx.AsyncClient) -> None:
         while time.perf_counter() < deadline:
-            status = (await http.post("/v1/jobs", json=body)).status_code
-            statuses[status] = statuses.get(status, 0) + 1
+            answer = await http.post("/v1/jobs", json=body)
+            statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+            if answer.status_code == 202:
+                accepted.append(answer.json()["job_id"])
 
     async with httpx.AsyncClient(base_url=args.api_url, limits=limits, timeout=60,
                                  headers={"Authorization": f"Bearer {key}"}) as http:
         started = time.perf_counter()
         await asyncio.gather(*(submitter(http) for _ in range(args.submitters)))
         elapsed = time.perf_counter() - started
-    purged = subprocess.run(["rabbitmqctl", "-q", "purge_queue", "sdg.worker.jobs"], capture_output=True, text=True)
+        cancelled = await cancel_all(http, accepted)
     return {"accepted": statuses.get(202, 0), "statuses": statuses, "seconds": elapsed,
-            "req_per_s": statuses.get(202, 0) / elapsed, "purged": purged.returncode == 0}
+            "req_per_s": statuses.get(202, 0) / elapsed, "cancelled": cancelled}
+
+
+async def cancel_all(http: httpx.AsyncClient, job_ids: list[str], timeout_s: float = 120) -> bool:
+    """Cancels every job the submit phase queued (waiting for each to be projected); true when all are ended."""
+    deadline, pending = time.monotonic() + timeout_s, list(job_ids)
+    gate = asyncio.Semaphore(16)
+
+    async def cancel(job_id: str) -> bool:
+        async with gate:
+            status = (await http.post(f"/v1/jobs/{job_id}/cancel")).status_code
+        return status in (202, 409)  # 409: it had already ended
+
+    while pending and time.monotonic() < deadline:
+        done = await asyncio.gather(*(cancel(job_id) for job_id in pending))
+        pending = [job_id for job_id, ok in zip(pending, done) if not ok]
+        if pending:
+            await asyncio.sleep(1)
+    return not pending
 
 
 async def main(args: argparse.Namespace) -> dict:
@@ -246,7 +269,7 @@ async def main(args: argparse.Namespace) -> dict:
     key = await new_key(args.es_url)
     sse = await sse_phase(args, key)
     submit = await submit_phase(args, key) if args.submitters else {"req_per_s": float("nan"), "statuses": {},
-                                                                       "purged": False}
+                                                                       "cancelled": True}
     print(f"{'measure':44} {'value':>12}")
     rows = [("SSE clients following one job", sse["clients"]), ("seconds until all were following", sse["connect_s"]),
             ("events published per second", sse["rate"]), ("clients that got every event once, in order",
@@ -259,7 +282,7 @@ async def main(args: argparse.Namespace) -> dict:
             (f"POST /v1/jobs accepted/s ({args.submitters} clients)", submit["req_per_s"])]
     for name, value in rows:
         print(f"{name:44} {value:12.1f}" if isinstance(value, float) else f"{name:44} {value:12d}")
-    print(f"POST statuses: {submit['statuses']}; worker queue purged: {submit['purged']}; "
+    print(f"POST statuses: {submit['statuses']}; accepted jobs cancelled: {submit['cancelled']}; "
           f"stream errors: {sse['errors'] or 'none'}")
     return {"sse_clients": sse["clients"], "sse_event_to_client_p50_ms": round(sse["p50"], 1),
             "sse_event_to_client_p99_ms": round(sse["p99"], 1), "submit_req_per_s": round(submit["req_per_s"], 1),
