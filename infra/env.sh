@@ -14,7 +14,22 @@ ES_JAVA_HOME="${ES_JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$SDG_HOME/cargo-target}"
 export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$HOME/.cache/pip}"
 export PATH="$SDG_VENV/bin:$HOME/.cargo/bin:$PATH"
+SDG_SECRETS="${SDG_SECRETS:-$SDG_HOME/secrets}"
 mkdir -p "$SDG_HOME" "$SDG_LOGS" "$SDG_RUN"
+
+# secret NAME: a password generated on first use under SDG_SECRETS, readable by its owner only, never in the clone.
+# services/common/servers.py reads the same files (es-sdg, rabbitmq-sdg) and builds the same URLs.
+secret() {
+  local file="$SDG_SECRETS/$1"
+  if [ ! -s "$file" ]; then
+    mkdir -p "$SDG_SECRETS"; chmod 700 "$SDG_SECRETS"
+    (umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > "$file.tmp" && mv "$file.tmp" "$file")
+  fi
+  cat "$file"
+}
+SDG_SERVICE_USER=sdg SDG_VHOST=sdg
+export SDG_ES_URL="${SDG_ES_URL:-http://$SDG_SERVICE_USER:$(secret es-sdg)@127.0.0.1:$ES_PORT}"
+export SDG_AMQP_URL="${SDG_AMQP_URL:-amqp://$SDG_SERVICE_USER:$(secret rabbitmq-sdg)@127.0.0.1:5672/$SDG_VHOST}"
 
 log() { printf '\033[1;34m[sdg]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[sdg]\033[0m %s\n' "$*" >&2; exit 1; }

@@ -11,6 +11,12 @@ WORKERS="${SDG_WORKERS:-1}"
 [[ "$WORKERS" =~ ^[1-9][0-9]*$ ]] || die "SDG_WORKERS must be a whole number >= 1 (got $WORKERS)"
 export SDG_WORKERS="$WORKERS"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
+# rust_ingest reads its own variables; by default the same servers and credentials as every other service (lapin
+# needs the vhost spelled out: %2f for "/").
+export SDG_INGEST_ES_URL="${SDG_INGEST_ES_URL:-$SDG_ES_URL}"
+INGEST_AMQP="${SDG_INGEST_AMQP_URL:-$SDG_AMQP_URL}"
+[[ "$INGEST_AMQP" =~ ^amqps?://[^/]+/?$ ]] && INGEST_AMQP="${INGEST_AMQP%/}/%2f"
+export SDG_INGEST_AMQP_URL="$INGEST_AMQP"
 export SDG_WORKER_MODEL_DIR="${SDG_WORKER_MODEL_DIR:-$SDG_MODEL_DIR/SmolLM2-135M-Instruct}"
 API_PORT="${SDG_API_PORT:-8000}"
 INGEST_METRICS="${SDG_INGEST_METRICS_ADDR:-127.0.0.1:9464}"

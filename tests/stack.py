@@ -9,6 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.common import servers
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -45,7 +47,7 @@ def containers():
 def local_servers():
     for script in ("rabbitmq.sh", "elasticsearch.sh"):
         subprocess.run(["bash", str(ROOT / "infra" / script), "start"], check=True)
-    return "amqp://guest:guest@127.0.0.1:5672/", "http://127.0.0.1:9200", lambda: None
+    return servers.amqp_url(), servers.es_url(), lambda: None
 
 
 def service_env(amqp_url: str, es_url: str) -> dict[str, str]:
@@ -54,7 +56,7 @@ def service_env(amqp_url: str, es_url: str) -> dict[str, str]:
         env[f"{prefix}_AMQP_URL"] = amqp_url
     for prefix in ("SDG_API", "SDG_WORKER", "SDG_PROJECTOR", "SDG_COORDINATOR", "SDG_INGEST"):
         env[f"{prefix}_ES_URL"] = es_url
-    env["SDG_INGEST_AMQP_URL"] = amqp_url.rstrip("/") + "/%2f"
+    env["SDG_INGEST_AMQP_URL"] = servers.for_lapin(amqp_url)
     env["SDG_AMQP_URL"], env["SDG_ES_URL"] = amqp_url, es_url
     # Small batches so a test's handful of records is written at once, not after a batch timer.
     env.setdefault("SDG_WORKER_BATCH_SIZE", "4")

@@ -139,6 +139,17 @@ impl IngestEnv<'_> {
     }
 }
 
+/// The URL with the password of its user info replaced, for logs (the URLs carry the servers' credentials).
+pub fn redacted(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_owned() };
+    let authority_end = url[scheme_end..].find('/').map_or(url.len(), |i| scheme_end + i);
+    let Some(at) = url[scheme_end..authority_end].rfind('@').map(|i| scheme_end + i) else { return url.to_owned() };
+    match url[scheme_end..at].find(':') {
+        Some(colon) => format!("{}:***{}", &url[..scheme_end + colon], &url[at..]),
+        None => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +207,13 @@ mod tests {
         assert!(error.to_string().contains("an integer from 1 to 65535"));
         let error = config_from(&[("SDG_INGEST_MAX_IN_FLIGHT", "0")]).unwrap_err();
         assert_eq!(error.variable, "SDG_INGEST_MAX_IN_FLIGHT");
+    }
+
+    #[test]
+    fn a_url_is_logged_without_its_password() {
+        assert_eq!(redacted("http://sdg:s3cret@127.0.0.1:9200"), "http://sdg:***@127.0.0.1:9200");
+        assert_eq!(redacted("amqp://sdg:pw@host:5672/sdg"), "amqp://sdg:***@host:5672/sdg");
+        assert_eq!(redacted("http://127.0.0.1:9200"), "http://127.0.0.1:9200");
+        assert_eq!(redacted("http://user@host/x@y"), "http://user@host/x@y");
     }
 }

@@ -52,7 +52,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: IngestConfig, shipped_lines: mpsc::Receiver<Vec<u8>>, log_stats: Arc<IngestLogStats>) -> ExitCode {
-    info!(queue = %config.queue, es_url = %config.es_url, events_index = %config.events_index,
+    info!(queue = %config.queue, es_url = %config::redacted(&config.es_url), events_index = %config.events_index,
           records_index = %config.records_index, batch_max_docs = config.batch_max_docs,
           batch_max_bytes = config.batch_max_bytes, batch_max_wait_ms = config.batch_max_wait.as_millis() as u64,
           max_in_flight = config.max_in_flight, "sdg-ingest starting");

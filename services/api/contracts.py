@@ -50,7 +50,7 @@ def asyncapi_document() -> dict[str, Any]:
     es = AsyncElasticsearch("http://localhost:9200")
     events, facts = EventBus(broker), fact_bus(broker)
     register_worker(broker, WorkerContext(WorkerSettings(worker_id="{worker_id}"), events, facts, es))
-    register_coordinator(broker, es, Coordinator(LedgerStore(es), events), facts)
+    register_coordinator(broker, Coordinator(LedgerStore(es), events), facts)
     register_projector(broker, es)
     register_operations(broker)
     spec = AsyncAPI(broker, title="sdg events", version="1",

@@ -1,4 +1,7 @@
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common import servers
 
 
 class ApiSettings(BaseSettings):
@@ -6,8 +9,8 @@ class ApiSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SDG_API_")
 
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    es_url: str = "http://127.0.0.1:9200"
+    amqp_url: str = Field(default_factory=servers.amqp_url)
+    es_url: str = Field(default_factory=servers.es_url)
     host: str = "127.0.0.1"
     port: int = 8000
     # GET /v1/jobs/{id}/events (services/api/job_stream.py, live.py)

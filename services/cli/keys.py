@@ -10,6 +10,7 @@ from elasticsearch import AsyncElasticsearch
 from services.api.keys import SCOPES, issue_key
 from services.cli.credentials import save_key
 from services.common.search import ensure_indices, wait_until_searchable
+from services.common import servers
 
 app = typer.Typer(help="API keys (run on a machine that reaches Elasticsearch).", no_args_is_help=True)
 
@@ -27,8 +28,7 @@ def create(
     scopes: Annotated[str, typer.Option(help=f"Comma-separated, from {', '.join(SCOPES)}.")] = "admin",
     name: Annotated[str, typer.Option(help="What the key is for.")] = "",
     save: Annotated[bool, typer.Option(help="Also save it where `sdg` looks for its key.")] = False,
-    es_url: Annotated[str, typer.Option(envvar="SDG_ES_URL")] = os.environ.get("SDG_API_ES_URL",
-                                                                               "http://127.0.0.1:9200"),
+    es_url: Annotated[str, typer.Option(envvar="SDG_ES_URL")] = os.environ.get("SDG_API_ES_URL") or servers.es_url(),
 ) -> None:
     """Issue a key and print it once (only its hash is stored)."""
     wanted = [s.strip() for s in scopes.split(",") if s.strip()]

@@ -14,6 +14,7 @@ from services.api.profiles import ensure_default
 from services.api.record_types import register_shipped
 from services.common.profile_defaults import ProfileDefaults
 from services.common.search import ensure_indices, wait_until_searchable
+from services.common import servers
 
 
 async def bootstrap(amqp_url: str, es_url: str) -> None:
@@ -32,5 +33,5 @@ async def bootstrap(amqp_url: str, es_url: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(bootstrap(os.environ.get("SDG_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-                          os.environ.get("SDG_ES_URL", "http://127.0.0.1:9200")))
+    asyncio.run(bootstrap(servers.amqp_url(),
+                          servers.es_url()))

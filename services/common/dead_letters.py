@@ -17,6 +17,7 @@ from typing import Any
 import aio_pika
 
 from events.topology import DEAD_LETTER_QUEUE, EVENTS, FACTS
+from services.common import servers
 
 HOME_EXCHANGES = {EVENTS.name, FACTS.name}
 
@@ -101,7 +102,7 @@ async def run(args: argparse.Namespace) -> int:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="just dead-letters", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--amqp-url", default=os.environ.get("SDG_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
+    parser.add_argument("--amqp-url", default=servers.amqp_url())
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="print each dead letter as one JSON line (the queue is unchanged)")
     listing.add_argument("--limit", type=int, default=100)

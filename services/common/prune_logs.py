@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from elasticsearch import AsyncElasticsearch
 
 from services.common.search import LOGS_INDEX_PREFIX
+from services.common import servers
 
 AGE = re.compile(r"^(\d+)([dh])$")
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="just prune-logs", description=__doc__)
     parser.add_argument("--older-than", type=parse_age, required=True, help="7d, 36h, ...")
     parser.add_argument("--dry-run", action="store_true", help="name the indices, delete nothing")
-    parser.add_argument("--es-url", default=os.environ.get("SDG_ES_URL", "http://127.0.0.1:9200"))
+    parser.add_argument("--es-url", default=servers.es_url())
     args = parser.parse_args(argv)
     doomed = asyncio.run(prune(args.es_url, args.older_than, args.dry_run))
     verb = "would drop" if args.dry_run else "dropped"

@@ -1,4 +1,7 @@
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common import servers
 
 
 class ReplaySettings(BaseSettings):
@@ -6,8 +9,8 @@ class ReplaySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SDG_REPLAY_")
 
-    es_url: str = "http://127.0.0.1:9200"
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    es_url: str = Field(default_factory=servers.es_url)
+    amqp_url: str = Field(default_factory=servers.amqp_url)
     page_size: int = 2000
     stream_idle_s: float = 2.0
     catch_up_margin_s: float = 120.0

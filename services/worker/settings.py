@@ -1,6 +1,9 @@
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common import servers
 
 
 class WorkerSettings(BaseSettings):
@@ -8,8 +11,8 @@ class WorkerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SDG_WORKER_")
 
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    es_url: str = "http://127.0.0.1:9200"  # claims, ledgers (cancel) and the wait until a chunk is searchable
+    amqp_url: str = Field(default_factory=servers.amqp_url)
+    es_url: str = Field(default_factory=servers.es_url)  # claims, ledgers (cancel) and the wait until a chunk is searchable
     settle_timeout_s: float = 600.0  # a chunk whose records are not searchable by then is requeued (and resumes)
     provider: Literal["local", "openai"] = "local"
     openai_base_url: str = "http://127.0.0.1:8080"

@@ -33,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest_contenders import python_consumer, raw_bulk_load  # noqa: E402
 from ingest_workload import make_events, write_ndjson  # noqa: E402
 from ingest_processes import CpuMeter, peak_rss_mb  # noqa: E402
+from services.common import servers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-PREFIX = "bench-ingest"
+PREFIX = "sdg-bench-ingest"  # the service user may use sdg-* indices only
 QUEUE, DEAD_LETTER = PREFIX, f"{PREFIX}.dead-letter"
 EVENTS_INDEX, RECORDS_INDEX = f"{PREFIX}-events", f"{PREFIX}-records"
 BATCH_DOCS = 1000  # rust_ingest's default SDG_INGEST_BATCH_MAX_DOCS; every contender uses the same batch size
@@ -46,8 +47,8 @@ METRICS_ADDR = "127.0.0.1:19470"  # the benchmark's own sdg-ingest; the live one
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000, help="events to publish (default 200,000)")
-    parser.add_argument("--amqp-url", default=os.environ.get("SDG_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
-    parser.add_argument("--es-url", default=os.environ.get("SDG_ES_URL", "http://127.0.0.1:9200"))
+    parser.add_argument("--amqp-url", default=servers.amqp_url())
+    parser.add_argument("--es-url", default=servers.es_url())
     parser.add_argument("--binary", default=str(Path(sys.executable).parent / "sdg-ingest"), help="sdg-ingest")
     parser.add_argument("--batch-docs", type=int, default=BATCH_DOCS,
                         help=f"bulk actions per request, for every contender (default {BATCH_DOCS}, rust_ingest's)")
@@ -105,7 +106,7 @@ class Bench:
 
     async def rust(self, messages: int, docs: int) -> dict:
         await self.fresh_indices()
-        env = {**os.environ, "SDG_INGEST_AMQP_URL": self.args.amqp_url.rstrip("/") + "/%2f",
+        env = {**os.environ, "SDG_INGEST_AMQP_URL": servers.for_lapin(self.args.amqp_url),
                "SDG_INGEST_ES_URL": self.args.es_url, "SDG_INGEST_QUEUE": QUEUE,
                "SDG_INGEST_EVENTS_INDEX": EVENTS_INDEX, "SDG_INGEST_RECORDS_INDEX": RECORDS_INDEX,
                "SDG_INGEST_DEAD_LETTER_EXCHANGE": DEAD_LETTER, "SDG_INGEST_METRICS_ADDR": METRICS_ADDR,

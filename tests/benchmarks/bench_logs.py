@@ -26,6 +26,7 @@ from elasticsearch import AsyncElasticsearch  # noqa: E402
 
 from services.api.keys import issue_key  # noqa: E402
 from services.common.search import LOGS_ALIAS  # noqa: E402
+from services.common import servers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = {
@@ -41,7 +42,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=120, help="records per job (default 120)")
     parser.add_argument("--rounds", type=int, default=2, help="off/on pairs (default 2)")
     parser.add_argument("--api-url", default=f"http://127.0.0.1:{os.environ.get('SDG_API_PORT', '8000')}")
-    parser.add_argument("--es-url", default=os.environ.get("SDG_ES_URL", "http://127.0.0.1:9200"))
+    parser.add_argument("--es-url", default=servers.es_url())
     return parser.parse_args()
 
 

@@ -35,6 +35,7 @@ from elasticsearch import AsyncElasticsearch  # noqa: E402
 from events import JobSubmitted  # noqa: E402
 from events.profiles import PinnedProfile, ProfileSettings  # noqa: E402
 from services.api.keys import issue_key  # noqa: E402
+from services.common import servers  # noqa: E402
 from services.common.search import CLAIMS_INDEX, EVENTS_INDEX  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +56,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--chunk-size", type=int, default=12, help="slots per chunk (default 12)")
     parser.add_argument("--batch-size", type=int, default=4, help="prompts decoded together (default 4)")
     parser.add_argument("--api-url", default=f"http://127.0.0.1:{os.environ.get('SDG_API_PORT', '8000')}")
-    parser.add_argument("--es-url", default=os.environ.get("SDG_ES_URL", "http://127.0.0.1:9200"))
+    parser.add_argument("--es-url", default=servers.es_url())
     return parser.parse_args()
 
 

@@ -20,11 +20,12 @@ import pytest
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 
+from services.common import servers
 from tests.waiting import eventually  # noqa: F401 - used by this folder's tests
 
 ROOT = Path(__file__).resolve().parents[2]
-AMQP_URL = os.environ.get("SDG_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-ES_URL = os.environ.get("SDG_TEST_ES_URL", "http://127.0.0.1:9200")
+AMQP_URL = os.environ.get("SDG_TEST_AMQP_URL") or servers.amqp_url()
+ES_URL = os.environ.get("SDG_TEST_ES_URL") or servers.es_url()
 BINARY = os.environ.get("SDG_INGEST_BINARY", str(Path(sys.executable).parent / "sdg-ingest"))
 
 
@@ -47,7 +48,7 @@ def local_servers() -> None:
 async def names(local_servers) -> IngestNames:
     """Fresh indices (the project's mappings), a quorum work queue shaped like sdg.ingest, and its dead-letter
     exchange and queue; all removed after the test."""
-    prefix = f"itest-ingest-{uuid.uuid4().hex[:8]}"
+    prefix = f"sdg-itest-ingest-{uuid.uuid4().hex[:8]}"  # the service user may use sdg-* only
     names = IngestNames(prefix, f"{prefix}.dead-letter", f"{prefix}-events", f"{prefix}-records")
     async with AsyncElasticsearch(ES_URL) as es:
         for index, mapping in ((names.events_index, "events"), (names.records_index, "records")):
@@ -143,7 +144,7 @@ class IngestProcess:
     metrics_port: int = field(default_factory=free_port)
 
     def start(self) -> "IngestProcess":
-        env = {**os.environ, "SDG_INGEST_AMQP_URL": AMQP_URL.rstrip("/") + "/%2f", "SDG_INGEST_ES_URL": self.es_url,
+        env = {**os.environ, "SDG_INGEST_AMQP_URL": servers.for_lapin(AMQP_URL), "SDG_INGEST_ES_URL": self.es_url,
                "SDG_INGEST_QUEUE": self.names.queue, "SDG_INGEST_EVENTS_INDEX": self.names.events_index,
                "SDG_INGEST_RECORDS_INDEX": self.names.records_index,
                "SDG_INGEST_DEAD_LETTER_EXCHANGE": self.names.dead_letter,

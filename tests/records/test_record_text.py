@@ -1,6 +1,7 @@
 """The record document's `text` field: every string (and number) of the record, searchable with the standard
 analyzer, written by rust_ingest since this Elasticsearch has no ingest pipelines."""
 
+from services.common.search import RECORDS_INDEX
 from tests.records.conftest import TENANT
 
 
@@ -20,7 +21,7 @@ async def test_the_record_document_holds_the_records_values_as_text_at_revision_
 async def test_a_record_ingested_through_the_live_pipeline_is_found_by_a_word_of_its_string_values(finished_job, es):
     document = finished_job.records[0]
     town = document["record"]["home_town"]
-    tokens = (await es.indices.analyze(analyzer="standard", text=town))["tokens"]
+    tokens = (await es.indices.analyze(index=RECORDS_INDEX.alias, analyzer="standard", text=town))["tokens"]
     word = max((token["token"] for token in tokens), key=len)  # a word as the field's analyzer sees it
     found = await es.search(index="sdg-records", size=10, query={"bool": {
         "must": {"match": {"text": word}},
