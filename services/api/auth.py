@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Security
-from fastapi.routing import iter_route_contexts
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.api.access import PUBLIC, RULES, Reach, Rule, missing_rules, rule_for
@@ -122,11 +121,20 @@ def depends_on(dependant: Any, call: Any) -> bool:
     return dependant is not None and any(d.call is call or depends_on(d, call) for d in dependant.dependencies)
 
 
+def served_routes(app: FastAPI) -> list[tuple[str, Any]]:
+    """(path template, route) of every route, included routers' too."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before included routers stayed nested: app.routes holds them all, paths whole
+        return [(route.path, route) for route in app.routes]
+    return [(context.path, context.original_route) for context in iter_route_contexts(app.routes)]
+
+
 def check_routes(app: FastAPI) -> None:
     """Refuses to build an app with a route that has no rule in access.RULES, a rule without a route, or a route
     whose rule needs a key but that never asks who is calling (its rule would not be enforced), or the reverse."""
-    routes = {(method, context.path): context.original_route for context in iter_route_contexts(app.routes)
-              for method in sorted(set(getattr(context.original_route, "methods", None) or ()) - {"HEAD"})}
+    routes = {(method, path): route for path, route in served_routes(app)
+              for method in sorted(set(getattr(route, "methods", None) or ()) - {"HEAD"})}
     problems = [f"{route}: no rule in services/api/access.py RULES" for route in missing_rules(routes)]
     problems += [f"{method} {path}: a rule but no such route" for method, path in RULES if (method, path) not in routes]
     for (method, path), route in routes.items():
