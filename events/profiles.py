@@ -76,7 +76,7 @@ class _ProfileEvent(Envelope):
     tenant: str = SHARED_TENANT
     name: str = Field(pattern=NAME_PATTERN)
     profile_version: int = Field(ge=1, description="The profile's version: equal to the event's sequence.")
-    changed_by: str = Field("", description="Key id of the admin who made the change; `bootstrap` for the defaults "
+    changed_by: str = Field("", description="Key id of the operator who made the change; `bootstrap` for the defaults "
                                             "from the environment.")
 
     @model_validator(mode="after")

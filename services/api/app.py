@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from events.bus import EventBus
 from events.topology import declare_all
 from services.api import errors, live
-from services.api.auth import KeyCache
+from services.api.auth import KeyCache, check_routes
 from services.api.errors import PROBLEM_RESPONSES
 from services.api.routes import batches, docs, export, jobs, keys, progress, records, regenerate, usage
 from services.api.routes import health, logs, record_types, stats
@@ -74,6 +74,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.openapi = lambda: openapi_document(app)
+    check_routes(app)
     return app
 
 

@@ -1,13 +1,15 @@
 """Who is calling: an API key (Bearer or X-API-Key) names a tenant and scopes. 401 without a valid key, 403 without
-the scope a route needs. Every read a caller makes is filtered by its tenant (see queries.tenant_filter)."""
+the scope the route's rule (services/api/access.py) asks for. Every read a caller makes is filtered by its tenant
+(see queries.tenant_filter); only an operator key, and only where the route's rule says so, reaches another tenant."""
 
 import time
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, replace
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, Security
+from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from services.api.access import PUBLIC, RULES, Reach, Rule, missing_rules, rule_for
 from services.api.keys import StoredKey, verify_key
 
 bearer = HTTPBearer(auto_error=False, description="An sdg API key: `Authorization: Bearer sdg_...`")
@@ -24,9 +26,29 @@ class Caller:
     tenant: str
     scopes: frozenset[str]
     name: str = ""
+    rule: Rule = PUBLIC  # the rule of the route being called
 
     def may(self, scope: str) -> bool:
         return scope in self.scopes
+
+    @property
+    def reaches_every_tenant(self) -> bool:
+        """An operator key, on a route whose rule lets an operator act for any tenant."""
+        return self.rule.reach is Reach.OWN_OPERATOR_ANY and self.may("operator")
+
+    def tenant_of(self, asked: str | None) -> str:
+        """The tenant the call acts for: the key's own, or the one asked for where `reaches_every_tenant`."""
+        if asked is None or asked == self.tenant:
+            return self.tenant
+        if self.reaches_every_tenant:
+            return asked
+        raise forbidden(f"this API key acts for tenant {self.tenant!r} only; another tenant's ({asked!r}) needs an "
+                        f"operator key")
+
+    def require_every_tenant(self, what: str) -> None:
+        if not self.reaches_every_tenant:
+            raise forbidden(f"{what} covers every tenant and needs an operator key; this API key acts for tenant "
+                            f"{self.tenant!r} only")
 
 
 class KeyCache:
@@ -53,6 +75,10 @@ def unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+def forbidden(detail: str) -> HTTPException:
+    return HTTPException(status_code=403, detail=detail)
+
+
 async def current_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
@@ -74,16 +100,47 @@ async def current_caller(
     return Caller(key_id=stored.key_id, tenant=stored.tenant, scopes=stored.scopes, name=stored.name)
 
 
-def require(scope: str):
-    async def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
-        if not caller.may(scope):
-            raise HTTPException(status_code=403, detail=f"this API key lacks the `{scope}` scope "
-                                                        f"(it has: {', '.join(sorted(caller.scopes))})")
-        return caller
-
-    return check
+def lacks(caller: Caller, scope: str) -> HTTPException:
+    hint = ("; installation-wide calls need an operator key, which only `sdg keys create --scopes operator` on the "
+            "server or another operator issues") if scope == "operator" else ""
+    return forbidden(f"this API key lacks the `{scope}` scope (it has: {', '.join(sorted(caller.scopes))}){hint}")
 
 
-ReadCaller = Annotated[Caller, Depends(require("read"))]
-WriteCaller = Annotated[Caller, Depends(require("write"))]
-AdminCaller = Annotated[Caller, Depends(require("admin"))]
+async def authorized(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    """The caller, once it holds the scope the matched route's rule asks for, carrying that rule."""
+    rule = rule_for(request.method, request.scope["route"].path)
+    if rule.scope is not None and not caller.may(rule.scope):
+        raise lacks(caller, rule.scope)
+    return replace(caller, rule=rule)
+
+
+CallerDep = Annotated[Caller, Depends(authorized)]
+
+
+def depends_on(dependant: Any, call: Any) -> bool:
+    return dependant is not None and any(d.call is call or depends_on(d, call) for d in dependant.dependencies)
+
+
+def served_routes(app: FastAPI) -> list[tuple[str, Any]]:
+    """(path template, route) of every route, included routers' too."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before included routers stayed nested: app.routes holds them all, paths whole
+        return [(route.path, route) for route in app.routes]
+    return [(context.path, context.original_route) for context in iter_route_contexts(app.routes)]
+
+
+def check_routes(app: FastAPI) -> None:
+    """Refuses to build an app with a route that has no rule in access.RULES, a rule without a route, or a route
+    whose rule needs a key but that never asks who is calling (its rule would not be enforced), or the reverse."""
+    routes = {(method, path): route for path, route in served_routes(app)
+              for method in sorted(set(getattr(route, "methods", None) or ()) - {"HEAD"})}
+    problems = [f"{route}: no rule in services/api/access.py RULES" for route in missing_rules(routes)]
+    problems += [f"{method} {path}: a rule but no such route" for method, path in RULES if (method, path) not in routes]
+    for (method, path), route in routes.items():
+        keyed = (method, path) in RULES and RULES[(method, path)].scope is not None
+        if keyed != depends_on(getattr(route, "dependant", None), authorized):
+            problems.append(f"{method} {path}: " + ("needs `caller: CallerDep`" if keyed else
+                                                    "asks for a key although its rule is public"))
+    if problems:
+        raise RuntimeError("routes and access rules disagree: " + "; ".join(problems))

@@ -6,7 +6,7 @@ from elasticsearch import AsyncElasticsearch
 from fastapi import Depends, Request
 
 from events.bus import EventBus
-from services.api.auth import ReadCaller, WriteCaller
+from services.api.auth import CallerDep
 from services.api.models import JobPublic
 from services.api.queries import job_or_404
 from services.api.settings import ApiSettings
@@ -29,14 +29,10 @@ BusDep = Annotated[EventBus, Depends(get_bus)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 
-async def get_existing_job(job_id: str, es: SearchDep, caller: ReadCaller) -> JobPublic:
-    """The job named in the path if the caller's tenant owns it, else a 404 before any response (and stream) starts."""
-    return await job_or_404(es, job_id, caller.tenant)
-
-
-async def get_writable_job(job_id: str, es: SearchDep, caller: WriteCaller) -> JobPublic:
+async def get_existing_job(job_id: str, es: SearchDep, caller: CallerDep) -> JobPublic:
+    """The job named in the path if the caller's tenant owns it, else a 404 before any response (and stream) starts.
+    The caller's scope is checked first, by the route's rule (services/api/access.py)."""
     return await job_or_404(es, job_id, caller.tenant)
 
 
 JobDep = Annotated[JobPublic, Depends(get_existing_job)]
-WritableJobDep = Annotated[JobPublic, Depends(get_writable_job)]

@@ -13,12 +13,15 @@ from datetime import UTC, datetime
 
 from elasticsearch import AsyncElasticsearch
 
+from services.api.tenants import tenant_refusal
 from services.common.search import KEYS_INDEX
 
-SCOPES = ("read", "write", "admin")
+SCOPES = ("read", "write", "admin", "operator")
 PREFIX = "sdg_"
-# Each scope grants the ones before it: admin can write and read, write can read.
-IMPLIED = {"read": {"read"}, "write": {"read", "write"}, "admin": {"read", "write", "admin"}}
+# Each scope grants the ones before it: admin can write and read, write can read. `operator` (the whole
+# installation) also includes admin of its own key's tenant; no tenant's admin holds it or can grant it.
+IMPLIED = {"read": {"read"}, "write": {"read", "write"}, "admin": {"read", "write", "admin"},
+           "operator": {"read", "write", "admin", "operator"}}
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,14 @@ def granted(scopes: list[str] | set[str] | frozenset[str]) -> frozenset[str]:
 
 async def issue_key(es: AsyncElasticsearch, tenant: str, scopes: tuple[str, ...] | list[str], name: str = "",
                     created_by: str = "cli") -> tuple[str, str]:
-    """Stores a new key and returns (key_id, the key in plain text). The plain text exists only in this answer."""
+    """Stores a new key and returns (key_id, the key in plain text). The plain text exists only in this answer.
+    ValueError for scopes that do not exist or a tenant no key may have (malformed or reserved). Who may ask for
+    which key is the caller's business (routes/keys.py); this is also the server's own CLI path."""
     unknown = set(scopes) - set(SCOPES)
     if unknown or not scopes:
         raise ValueError(f"scopes must be a non-empty subset of {', '.join(SCOPES)}; got {sorted(scopes)}")
+    if refusal := tenant_refusal(tenant):
+        raise ValueError(refusal)
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     await es.create(index=KEYS_INDEX.alias, id=key_id, refresh="wait_for", document={
         "key_id": key_id, "tenant": tenant, "name": name, "scopes": sorted(set(scopes)),
@@ -77,11 +84,15 @@ async def verify_key(es: AsyncElasticsearch, key: str) -> StoredKey | None:
                      scopes=granted(doc["scopes"]), revoked=bool(doc.get("revoked_at")))
 
 
-async def revoke_key(es: AsyncElasticsearch, key_id: str, tenant: str | None) -> bool:
-    """Marks the key revoked; False when there is no such key (in `tenant`, when given)."""
-    found = await es.options(ignore_status=404).get(index=KEYS_INDEX.alias, id=key_id)
+async def find_key(es: AsyncElasticsearch, key_id: str, tenant: str | None) -> dict | None:
+    """The stored key (without its hash), or None when there is no such key (in `tenant`, when given)."""
+    found = await es.options(ignore_status=404).get(index=KEYS_INDEX.alias, id=key_id,
+                                                    source_excludes=["secret_sha256"])
     if not found.get("found") or (tenant is not None and found["_source"]["tenant"] != tenant):
-        return False
+        return None
+    return found["_source"]
+
+
+async def revoke_key(es: AsyncElasticsearch, key_id: str) -> None:
     await es.update(index=KEYS_INDEX.alias, id=key_id, refresh="wait_for",
                     doc={"revoked_at": datetime.now(UTC).isoformat()})
-    return True

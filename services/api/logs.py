@@ -28,7 +28,7 @@ class LogsPage(BaseModel):
 
 @dataclass(frozen=True)
 class LogQuery:
-    tenant: str | None  # None: every tenant's lines and the lines of no tenant (admin)
+    tenant: str | None  # None: every tenant's lines and the lines of no tenant (operator)
     job_id: str | None = None
     level: Level | None = None
     services: tuple[str, ...] = ()

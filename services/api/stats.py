@@ -23,7 +23,7 @@ class StatsBucket(BaseModel):
 
 
 class Stats(BaseModel):
-    tenant: str | None = Field(description="The tenant counted; null: every tenant (admin).")
+    tenant: str | None = Field(description="The tenant counted; null: every tenant (operator).")
     since: datetime
     until: datetime
     bucket_s: int

@@ -157,7 +157,7 @@ def show_logs(
     api: ApiOption = "http://127.0.0.1:8000",
     key: KeyOption = None,
 ) -> None:
-    """Log lines of every service, from Elasticsearch (an admin key sees every line; others their jobs')."""
+    """Log lines of every service, from Elasticsearch (an operator key sees every line; others their jobs')."""
     params = {"job": job, "level": level, "service": service, "since": logs.since_param(since), "q": grep,
               "size": 500}
     try:

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Group
 from rich.progress_bar import ProgressBar
 from rich.table import Table
+from rich.text import Text
 
 
 FORGET_DOWN_AFTER_S = 300  # a stopped instance (a restart leaves one) drops off the screen after this
@@ -58,6 +59,7 @@ def jobs_table(jobs: list[dict[str, Any]], now: datetime) -> Table:
     return table
 
 
-def screen(health: dict[str, Any], jobs: list[dict[str, Any]]) -> Group:
+def screen(health: dict[str, Any] | None, jobs: list[dict[str, Any]]) -> Group:
     now = datetime.now(UTC)
-    return Group(services_table(health), jobs_table(jobs, now))
+    services = services_table(health) if health else Text("services: shown to operator keys only", style="dim")
+    return Group(services, jobs_table(jobs, now))

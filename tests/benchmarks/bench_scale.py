@@ -183,7 +183,7 @@ async def killed_mid_chunk(api: httpx.AsyncClient, es: AsyncElasticsearch, args,
 async def main() -> None:
     args = parse_args()
     async with AsyncElasticsearch(args.es_url) as es:
-        _, key = await issue_key(es, "default", ("read", "write", "admin"), name="bench-scale", created_by="bench")
+        _, key = await issue_key(es, "default", ("operator",), name="bench-scale", created_by="bench")
     name = f"bench-scale-{uuid.uuid4().hex[:6]}"
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=args.api_url, headers=headers, timeout=60) as api, \

@@ -75,7 +75,7 @@ async def test_with_elasticsearch_stopped_for_20_s_mid_job_nothing_crashes_compl
         stack, es, client_for):
     pids = service_pids()
     async with client_for(f"outage-{uuid.uuid4().hex[:8]}", "read", "write") as api, \
-            client_for(f"ops-{uuid.uuid4().hex[:8]}", "admin") as admin:
+            client_for(f"ops-{uuid.uuid4().hex[:8]}", "operator") as operator:
         submitted = await api.post("/v1/jobs", json={"schema": SCHEMA, "count": COUNT, "seed": 9})
         assert submitted.status_code == 202, submitted.text
         job_id = submitted.json()["job_id"]
@@ -91,22 +91,22 @@ async def test_with_elasticsearch_stopped_for_20_s_mid_job_nothing_crashes_compl
         await eventually("the job's events in sdg-events", lambda: every_record_event_indexed(es, job_id), 90)
 
         async def lines_written_during_the_outage():
-            page = await admin.get("/v1/logs", params={"since": stopped.isoformat(), "until": back.isoformat(),
+            page = await operator.get("/v1/logs", params={"since": stopped.isoformat(), "until": back.isoformat(),
                                                        "size": 1000})
             return {line["service"] for line in page.json()["logs"]}
         services = await eventually("log lines written during the outage", lines_written_during_the_outage, 60)
         assert "rust_ingest" in services  # it told of the failing bulk requests meanwhile
 
         async def job_lines_after():  # rust_ingest could index the job's last events only once it was back
-            page = await admin.get("/v1/logs", params={"job": job_id, "since": back.isoformat(), "size": 1000})
+            page = await operator.get("/v1/logs", params={"job": job_id, "since": back.isoformat(), "size": 1000})
             return "rust_ingest" in {line["service"] for line in page.json()["logs"]}
         await eventually("the job's log lines after the outage", job_lines_after, timeout_s=60)
-        every = (await admin.get("/v1/logs", params={"job": job_id, "size": 1000})).json()["logs"]
+        every = (await operator.get("/v1/logs", params={"job": job_id, "size": 1000})).json()["logs"]
         # The projector speaks of the job only if one of its events was in flight during the outage; with the
         # worker's claims in Elasticsearch, generation (and so the job's events) waits for it to come back.
         assert {"api", "worker", "rust_ingest"} <= {line["service"] for line in every}
 
-        health = (await admin.get("/v1/health")).json()
+        health = (await operator.get("/v1/health")).json()
         python_services = ("api", "worker", "projector")
         for instance in (i for i in health["services"] if i["up"] and i["service"] in python_services):
             assert isinstance(instance["figures"]["log_lines_dropped_total"], int), instance

@@ -92,9 +92,9 @@ async def test_another_tenant_gets_a_404_for_a_jobs_logs_and_sees_none_of_them(l
         assert all(line.get("job_id") != job_id for line in everything)
 
 
-async def test_an_admin_reads_every_services_lines_including_those_of_no_tenant(logged_job, client_for):
+async def test_an_operator_reads_every_services_lines_including_those_of_no_tenant(logged_job, client_for):
     _, job_id, lines = logged_job
-    async with client_for(f"ops-{uuid.uuid4().hex[:8]}", "admin") as admin:
-        assert len(await lines_of(admin, job_id)) >= len(lines)
-        services = (await admin.get("/v1/logs", params={"size": 1000, "service": ["projector", "rust_ingest"]})).json()
+    async with client_for(f"ops-{uuid.uuid4().hex[:8]}", "operator") as operator:
+        assert len(await lines_of(operator, job_id)) >= len(lines)
+        services = (await operator.get("/v1/logs", params={"size": 1000, "service": ["projector", "rust_ingest"]})).json()
         assert {line["service"] for line in services["logs"]} == {"projector", "rust_ingest"}

@@ -6,12 +6,21 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from events.ops import ServiceHeartbeat
 from services.common.search import SERVICES_INDEX
 from services.projector.heartbeats import store_heartbeat
 from tests.stack import ROOT, service_env
 
 SLACK_S = 1.5  # projector write + index refresh + one poll
+
+
+@pytest.fixture
+async def api(client_for):
+    """Health is installation-wide: an operator key's client (a tenant's key gets a 403, see test_tenant_walls)."""
+    async with client_for("ops", "operator") as client:
+        yield client
 
 
 async def wait_for_health(api, condition, timeout_s: float) -> dict:

@@ -1,5 +1,5 @@
-"""Configuration profiles against the running stack: versions, pinning, admin-only changes, retirement, and a change
-in the middle of a running job that reaches only the jobs submitted after it."""
+"""Configuration profiles against the running stack: versions, pinning, operator-only changes, retirement, and a
+change in the middle of a running job that reaches only the jobs submitted after it."""
 
 import uuid
 from datetime import datetime
@@ -20,7 +20,7 @@ SCHEMA = {
     "required": ["code", "city"],
     "additionalProperties": False,
 }
-ADMIN = ("read", "write", "admin")
+OPERATOR = ("operator",)  # profiles are the installation's: only operator keys change them
 
 
 def fresh_name() -> str:
@@ -53,30 +53,30 @@ async def records_of(es, job_id: str, count: int) -> list[dict]:
 
 async def test_a_profile_change_mid_job_reaches_only_jobs_submitted_after_it(client_for, es):
     name, count = fresh_name(), 24
-    async with client_for("default", *ADMIN) as admin:
-        created = await admin.post("/v1/profiles", json={
+    async with client_for("default", *OPERATOR) as operator:
+        created = await operator.post("/v1/profiles", json={
             "name": name, "settings": {"batch_size": 2, "max_new_tokens": 48, "temperature": 1.0}})
         assert created.status_code == 201, created.text
-        first = await admin.post("/v1/jobs", json={"schema": SCHEMA, "count": count, "seed": 5, "profile": name})
+        first = await operator.post("/v1/jobs", json={"schema": SCHEMA, "count": count, "seed": 5, "profile": name})
         assert first.status_code == 202, first.text
         first = first.json()
         assert first["profile"] == f"{name}@1"
 
         async def running():
-            return (await admin.get(f"/v1/jobs/{first['job_id']}")).json()["records_generated"] > 0
+            return (await operator.get(f"/v1/jobs/{first['job_id']}")).json()["records_generated"] > 0
 
         await eventually("the first job to be generating", running, timeout_s=180)
-        changed = await admin.patch(f"/v1/profiles/{name}", json={"settings": {"batch_size": 3, "temperature": 0.5}})
+        changed = await operator.patch(f"/v1/profiles/{name}", json={"settings": {"batch_size": 3, "temperature": 0.5}})
         assert changed.status_code == 200, changed.text
         assert (changed.json()["version"], changed.json()["settings"]["temperature"]) == (2, 0.5)
         changed_at = datetime.fromisoformat(changed.json()["changed_at"])
-        assert (await admin.get(f"/v1/jobs/{first['job_id']}")).json()["status"] == "running"
+        assert (await operator.get(f"/v1/jobs/{first['job_id']}")).json()["status"] == "running"
 
-        second = await admin.post("/v1/jobs", json={"schema": SCHEMA, "count": 3, "seed": 6, "profile": name})
+        second = await operator.post("/v1/jobs", json={"schema": SCHEMA, "count": 3, "seed": 6, "profile": name})
         assert second.status_code == 202 and second.json()["profile"] == f"{name}@2", second.text
         second = second.json()
-        assert (await finished(admin, first["job_id"]))["status"] == "completed"
-        assert (await finished(admin, second["job_id"]))["status"] == "completed"
+        assert (await finished(operator, first["job_id"]))["status"] == "completed"
+        assert (await finished(operator, second["job_id"]))["status"] == "completed"
 
     old = [e["provenance"] for e in await records_of(es, first["job_id"], count)]
     new = [e["provenance"] for e in await records_of(es, second["job_id"], 3)]
@@ -91,21 +91,24 @@ async def test_a_profile_change_mid_job_reaches_only_jobs_submitted_after_it(cli
     assert started["profile"] == f"{name}@1"
 
 
-async def test_admins_create_change_and_retire_profiles_and_other_keys_only_read_them(client_for, es):
+async def test_operators_create_change_and_retire_profiles_and_other_keys_even_admins_only_read_them(client_for,
+                                                                                                    es):
     name = fresh_name()
-    async with client_for("default", "read", "write") as user, client_for("default", *ADMIN) as admin:
-        refused = await user.post("/v1/profiles", json={"name": name})
-        assert refused.status_code == 403 and "admin" in refused.json()["detail"]
-        created = await admin.post("/v1/profiles", json={"name": name, "settings": {"max_count": 5}})
+    async with client_for("default", "read", "write") as user, client_for("default", *OPERATOR) as operator, \
+            client_for("default", "admin") as admin:
+        for refused in (await user.post("/v1/profiles", json={"name": name}),
+                        await admin.post("/v1/profiles", json={"name": name})):
+            assert refused.status_code == 403 and "`operator` scope" in refused.json()["detail"]
+        created = await operator.post("/v1/profiles", json={"name": name, "settings": {"max_count": 5}})
         assert (created.status_code, created.json()["ref"]) == (201, f"{name}@1"), created.text
         default = (await user.get("/v1/profiles/default")).json()["settings"]
         assert created.json()["settings"] == {**default, "max_count": 5}  # the rest is the default profile's
-        assert (await admin.post("/v1/profiles", json={"name": name})).status_code == 409
+        assert (await operator.post("/v1/profiles", json={"name": name})).status_code == 409
 
-        unchanged = await admin.patch(f"/v1/profiles/{name}", json={"settings": {"max_count": 5}})
+        unchanged = await operator.patch(f"/v1/profiles/{name}", json={"settings": {"max_count": 5}})
         assert unchanged.json()["version"] == 1
         assert (await user.patch(f"/v1/profiles/{name}", json={"settings": {"max_count": 6}})).status_code == 403
-        assert (await admin.patch(f"/v1/profiles/{name}", json={"settings": {"max_count": 6}})).json()["version"] == 2
+        assert (await operator.patch(f"/v1/profiles/{name}", json={"settings": {"max_count": 6}})).json()["version"] == 2
         listed = {p["name"]: p for p in (await user.get("/v1/profiles")).json()["profiles"]}
         assert listed[name]["version"] == 2 and "default" in listed
         versions = (await user.get(f"/v1/profiles/{name}/versions")).json()["versions"]
@@ -120,13 +123,13 @@ async def test_admins_create_change_and_retire_profiles_and_other_keys_only_read
         assert plain.status_code == 202 and plain.json()["profile"].startswith("default@")
         await user.post(f"/v1/jobs/{plain.json()['job_id']}/cancel", json={"reason": "test: only the pin matters"})
 
-        retired = await admin.delete(f"/v1/profiles/{name}", params={"reason": "test"})
+        retired = await operator.delete(f"/v1/profiles/{name}", params={"reason": "test"})
         assert (retired.status_code, retired.json()["retired"], retired.json()["version"]) == (200, True, 3)
         refused_job = await user.post("/v1/jobs", json={"schema": SCHEMA, "count": 1, "profile": f"{name}@1"})
         assert refused_job.status_code == 422 and "retired" in refused_job.json()["detail"]
-        assert (await admin.patch(f"/v1/profiles/{name}", json={"settings": {}})).status_code == 409
+        assert (await operator.patch(f"/v1/profiles/{name}", json={"settings": {}})).status_code == 409
         assert name not in {p["name"] for p in (await user.get("/v1/profiles")).json()["profiles"]}
-        assert (await admin.delete("/v1/profiles/default")).status_code == 409
+        assert (await operator.delete("/v1/profiles/default")).status_code == 409
         assert (await user.get(f"/v1/profiles/{fresh_name()}")).status_code == 404
         assert (await user.get(f"/v1/profiles/{name}/versions/4")).status_code == 404
 

@@ -13,7 +13,7 @@ from services.common.search import CLAIMS_INDEX, EVENTS_INDEX, RECORDS_INDEX
 from tests.stack import ROOT, service_env
 from tests.waiting import eventually
 
-from tests.profiles.test_profiles import ADMIN, SCHEMA  # a sampled code keeps records distinct
+from tests.profiles.test_profiles import OPERATOR, SCHEMA  # a sampled code keeps records distinct
 ENDINGS = ("JobCompleted", "JobFailed", "JobCancelled")
 
 
@@ -69,16 +69,16 @@ def stack_service(stack, action: str, name: str) -> None:
 
 @asynccontextmanager
 async def chunked_profile(client_for, chunk_size: int, batch_size: int = 3):
-    """An admin client and a profile of its own with small chunks, retired afterwards."""
+    """An operator's client (of tenant default) and a profile of its own with small chunks, retired afterwards."""
     name = f"scale-{uuid.uuid4().hex[:8]}"
-    async with client_for("default", *ADMIN) as admin:
-        created = await admin.post("/v1/profiles", json={"name": name, "settings": {
+    async with client_for("default", *OPERATOR) as operator:
+        created = await operator.post("/v1/profiles", json={"name": name, "settings": {
             "chunk_size": chunk_size, "batch_size": batch_size, "max_new_tokens": 48}})
         assert created.status_code == 201, created.text
         try:
-            yield admin, name
+            yield operator, name
         finally:
-            await admin.delete(f"/v1/profiles/{name}", params={"reason": "test done"})
+            await operator.delete(f"/v1/profiles/{name}", params={"reason": "test done"})
 
 
 async def submit(api, count: int, profile: str, seed: int = 1, tenant_schema=SCHEMA) -> str:

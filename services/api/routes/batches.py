@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from events import JobCancelRequested, new_correlation_id
 from events.batches import BatchSubmitted
-from services.api.auth import ReadCaller, WriteCaller
+from services.api.auth import CallerDep
 from services.api.batch_lines import parse_batch
 from services.api.batch_models import BatchPublic
 from services.api.batch_store import batch_or_404, cached_answers, output_lines, wait_for_answers
@@ -29,7 +29,7 @@ UPLOAD_DOC = {"requestBody": {"content": {
 @router.post("", status_code=202, response_model=BatchPublic, openapi_extra=UPLOAD_DOC,
              responses=problem_responses(413, 415))
 async def create_batch(
-    request: Request, bus: BusDep, es: SearchDep, settings: SettingsDep, caller: WriteCaller,
+    request: Request, bus: BusDep, es: SearchDep, settings: SettingsDep, caller: CallerDep,
     file: Annotated[UploadFile | None, File(description="JSONL: one OpenAI Batch API request per line.")] = None,
 ) -> BatchPublic:
     """Upload a JSONL file of `/v1/chat/completions` requests (multipart field `file`, or the raw body as
@@ -45,7 +45,7 @@ async def create_batch(
 
 
 @router.get("/{batch_id}", response_model=BatchPublic)
-async def get_batch(batch_id: str, es: SearchDep, caller: ReadCaller) -> BatchPublic:
+async def get_batch(batch_id: str, es: SearchDep, caller: CallerDep) -> BatchPublic:
     """Status and request counts (completed includes cache hits; cached counts them)."""
     return await batch_or_404(es, batch_id, caller.tenant)
 
@@ -53,7 +53,7 @@ async def get_batch(batch_id: str, es: SearchDep, caller: ReadCaller) -> BatchPu
 @router.get("/{batch_id}/output", response_class=StreamingResponse,
             responses={200: {"content": {"application/jsonl": {}}, "description": "One answer per line."},
                        **problem_responses(409)})
-async def get_output(batch_id: str, es: SearchDep, settings: SettingsDep, caller: ReadCaller) -> StreamingResponse:
+async def get_output(batch_id: str, es: SearchDep, settings: SettingsDep, caller: CallerDep) -> StreamingResponse:
     """The answers as JSONL in the OpenAI batch output format, one line per request in input order (409 until the
     batch has ended)."""
     batch = await batch_or_404(es, batch_id, caller.tenant)
@@ -66,7 +66,7 @@ async def get_output(batch_id: str, es: SearchDep, settings: SettingsDep, caller
 
 
 @router.post("/{batch_id}/cancel", status_code=202, response_model=BatchPublic, responses=problem_responses(409))
-async def cancel_batch(batch_id: str, bus: BusDep, es: SearchDep, caller: WriteCaller) -> BatchPublic:
+async def cancel_batch(batch_id: str, bus: BusDep, es: SearchDep, caller: CallerDep) -> BatchPublic:
     """Stop the batch: the worker stops before its next group of requests; answers already given stay."""
     batch = await batch_or_404(es, batch_id, caller.tenant)
     if batch.job_status in FINISHED:

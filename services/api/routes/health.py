@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 
-from services.api.auth import ReadCaller
+from services.api.auth import CallerDep
 from services.api.deps import SearchDep, SettingsDep
 from services.api.health import (Health, elasticsearch_health, ingest_health, rabbitmq_health, service_instances,
                                  summarise)
@@ -14,10 +14,11 @@ router = APIRouter(prefix="/v1", tags=["health"])
 
 
 @router.get("/health", response_model=Health)
-async def health(caller: ReadCaller, request: Request, es: SearchDep, settings: SettingsDep) -> Health:
+async def health(caller: CallerDep, request: Request, es: SearchDep, settings: SettingsDep) -> Health:
     """RabbitMQ, Elasticsearch, rust_ingest, and each api / worker / projector instance with its last heartbeat and
     figures. 200 with `status: degraded` (and `down` naming what) when something is down; 503 only when
-    Elasticsearch, where the heartbeats are kept, does not answer. Operations data: the same for every tenant."""
+    Elasticsearch, where the heartbeats are kept, does not answer. Installation-wide (every tenant's work shows in
+    the figures), so operator keys only."""
     timeout = settings.health_probe_timeout_s
     now = datetime.now(UTC)
     elasticsearch, rabbitmq, ingest = await asyncio.gather(

@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 
 from events import JobCancelRequested, JobSubmitted, new_correlation_id
 from events.models import JobSpec
-from services.api.auth import ReadCaller, WriteCaller
+from services.api.auth import CallerDep
 from services.api.errors import problem_responses
-from services.api.deps import BusDep, JobDep, SearchDep, WritableJobDep
+from services.api.deps import BusDep, JobDep, SearchDep
 from services.api.models import IsoDateTime, JobCancel, JobCreate, JobPublic, JobsPage
 from services.api.queries import jobs_page
 from services.api.profiles import resolve_for_job as resolve_profile
@@ -28,7 +28,7 @@ Status = Literal["submitted", "running", "completed", "failed", "cancelled"]
 
 
 @router.post("", status_code=202, response_model=JobPublic)
-async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, caller: WriteCaller) -> JobPublic:
+async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, caller: CallerDep) -> JobPublic:
     """Submit a generation job. Returns at once; follow it with GET /v1/jobs/{id}/events."""
     schema, record_type = body.schema_, None
     if body.record_type is not None:  # pinned now: a later version of the type changes nothing for this job
@@ -63,7 +63,7 @@ async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, caller: WriteC
 @router.get("", response_model=JobsPage)
 async def list_jobs(
     es: SearchDep,
-    caller: ReadCaller,
+    caller: CallerDep,
     status: Annotated[list[Status] | None, Query(description="Only jobs in these states (repeatable).")] = None,
     submitted_after: Annotated[IsoDateTime | None, Query(description="ISO 8601; inclusive.")] = None,
     submitted_before: Annotated[IsoDateTime | None, Query(description="ISO 8601; exclusive.")] = None,
@@ -82,7 +82,7 @@ async def get_job(job: JobDep) -> JobPublic:
 
 
 @router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic, responses=problem_responses(409))
-async def cancel_job(job: WritableJobDep, bus: BusDep, es: SearchDep, caller: WriteCaller,
+async def cancel_job(job: JobDep, bus: BusDep, es: SearchDep, caller: CallerDep,
                      body: JobCancel | None = None) -> JobPublic:
     """Ask the job to stop. The worker stops before its next batch; records already generated stay."""
     if job.finished:

@@ -1,11 +1,11 @@
-"""/v1/logs: what every service wrote, from Elasticsearch. An admin reads every line; any other key reads the lines
-of its tenant's jobs."""
+"""/v1/logs: what every service wrote, from Elasticsearch. An operator key reads every line; any other key (a
+tenant's admin too) reads the lines of its tenant's jobs."""
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from services.api.auth import ReadCaller
+from services.api.auth import CallerDep
 from services.api.deps import SearchDep
 from services.api.logs import Level, LogQuery, LogsPage, logs_page
 from services.api.models import IsoDateTime
@@ -19,7 +19,7 @@ Service = Literal["api", "worker", "projector", "rust_ingest"]
 @router.get("", response_model=LogsPage)
 async def read_logs(
     es: SearchDep,
-    caller: ReadCaller,
+    caller: CallerDep,
     job: Annotated[str | None, Query(max_length=200, description="Only this job's lines.")] = None,
     level: Annotated[Level | None, Query(description="This level and above.")] = None,
     service: Annotated[list[Service] | None, Query(description="Only these services (repeatable).")] = None,
@@ -35,9 +35,9 @@ async def read_logs(
     with a cursor. Lines reach Elasticsearch a second or so after they are written."""
     if since and until and since >= until:
         raise HTTPException(status_code=422, detail="`since` must be earlier than `until`")
-    admin = caller.may("admin")
-    if job and not admin:
+    every = caller.reaches_every_tenant
+    if job and not every:
         await job_or_404(es, job, caller.tenant)  # another tenant's job is a 404, as everywhere
-    query = LogQuery(tenant=None if admin else caller.tenant, job_id=job, level=level, services=tuple(service or ()),
+    query = LogQuery(tenant=None if every else caller.tenant, job_id=job, level=level, services=tuple(service or ()),
                      instance=instance, since=since, until=until, text=q, order=order)
     return await logs_page(es, query, size, after)

@@ -1,5 +1,6 @@
-"""/v1/profiles: the named, versioned settings jobs run with. Every key reads them; admins create, change and
-retire them. A job names one as `profile` ("name" or "name@version"; the `default` profile when left out)."""
+"""/v1/profiles: the named, versioned settings jobs run with, global to the installation. Every key reads them;
+operator keys create, change and retire them. A job names one as `profile` ("name" or "name@version"; the `default`
+profile when left out)."""
 
 from datetime import datetime
 from typing import Annotated, Any
@@ -23,7 +24,7 @@ from events.profiles import (
 )
 from events.record_types import NAME_PATTERN
 from services.api import profiles as store
-from services.api.auth import AdminCaller, ReadCaller
+from services.api.auth import CallerDep
 from services.api.deps import BusDep, SearchDep
 from services.api.errors import problem_responses
 
@@ -83,7 +84,7 @@ class ProfilePublic(BaseModel):
     settings: ProfileSettings | None = Field(description="The version's settings; none for a retirement.")
     description: str = ""
     reason: str = Field("", description="Why it was retired.")
-    changed_by: str = Field("", description="Key id of the admin who made this version (`bootstrap`: the defaults "
+    changed_by: str = Field("", description="Key id of the operator who made this version (`bootstrap`: the defaults "
                                             "from SDG_PROFILE_*).")
     changed_at: datetime
 
@@ -101,7 +102,7 @@ def public(doc: dict[str, Any]) -> ProfilePublic:
 
 
 @router.post("", status_code=201, response_model=ProfilePublic, responses=problem_responses(409))
-async def create_profile(body: ProfileCreate, es: SearchDep, bus: BusDep, caller: AdminCaller) -> ProfilePublic:
+async def create_profile(body: ProfileCreate, es: SearchDep, bus: BusDep, caller: CallerDep) -> ProfilePublic:
     """Create a profile (its version 1). Settings left out take the `default` profile's current values."""
     base = await store.latest_of(es, DEFAULT_PROFILE)
     start = base["settings"] if base and base["settings"] else ProfileSettings().model_dump()
@@ -110,14 +111,14 @@ async def create_profile(body: ProfileCreate, es: SearchDep, bus: BusDep, caller
 
 
 @router.get("", response_model=ProfilesList)
-async def list_profiles(es: SearchDep, caller: ReadCaller, include_retired: Annotated[bool, Query(
+async def list_profiles(es: SearchDep, caller: CallerDep, include_retired: Annotated[bool, Query(
         description="Also list retired profiles.")] = False) -> ProfilesList:
     """The latest version of each profile."""
     return ProfilesList(profiles=[public(d) for d in await store.list_latest(es, include_retired)])
 
 
 @router.get("/{name}", response_model=ProfilePublic)
-async def get_profile(name: Name, es: SearchDep, caller: ReadCaller) -> ProfilePublic:
+async def get_profile(name: Name, es: SearchDep, caller: CallerDep) -> ProfilePublic:
     """The latest version of a profile (its retirement, if it was retired)."""
     if (doc := await store.latest_of(es, name)) is None:
         raise store.not_found(name)
@@ -126,7 +127,7 @@ async def get_profile(name: Name, es: SearchDep, caller: ReadCaller) -> ProfileP
 
 @router.patch("/{name}", response_model=ProfilePublic, responses=problem_responses(409))
 async def change_profile(name: Name, body: ProfileChange, es: SearchDep, bus: BusDep,
-                         caller: AdminCaller) -> ProfilePublic:
+                         caller: CallerDep) -> ProfilePublic:
     """Make a new version: the settings given replace the latest version's, the others carry over. Jobs submitted
     before keep the version they pinned; workers apply the new one to later jobs without a restart. Changing
     nothing makes no version and returns the latest."""
@@ -135,7 +136,7 @@ async def change_profile(name: Name, body: ProfileChange, es: SearchDep, bus: Bu
 
 
 @router.delete("/{name}", response_model=ProfilePublic, responses=problem_responses(409))
-async def retire_profile(name: Name, es: SearchDep, bus: BusDep, caller: AdminCaller,
+async def retire_profile(name: Name, es: SearchDep, bus: BusDep, caller: CallerDep,
                          reason: Annotated[str, Query(max_length=500, description="Why it is retired.")] = ""
                          ) -> ProfilePublic:
     """Retire a profile: no new job may use any of its versions; running jobs finish with theirs. The `default`
@@ -144,7 +145,7 @@ async def retire_profile(name: Name, es: SearchDep, bus: BusDep, caller: AdminCa
 
 
 @router.get("/{name}/versions", response_model=ProfileVersions)
-async def list_profile_versions(name: Name, es: SearchDep, caller: ReadCaller) -> ProfileVersions:
+async def list_profile_versions(name: Name, es: SearchDep, caller: CallerDep) -> ProfileVersions:
     """Every version of a profile, oldest first."""
     if not (docs := await store.versions_of(es, name)):
         raise store.not_found(name)
@@ -153,7 +154,7 @@ async def list_profile_versions(name: Name, es: SearchDep, caller: ReadCaller) -
 
 @router.get("/{name}/versions/{version}", response_model=ProfilePublic)
 async def get_profile_version(name: Name, version: Annotated[int, Path(ge=1, le=2**31 - 1)], es: SearchDep,
-                              caller: ReadCaller) -> ProfilePublic:
+                              caller: CallerDep) -> ProfilePublic:
     """One version of a profile."""
     if (doc := await store.version_of(es, name, version)) is None:
         exists = await store.latest_of(es, name) is not None

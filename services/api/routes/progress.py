@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
 
-from services.api.auth import ReadCaller
+from services.api.auth import CallerDep
 from services.api import event_log
 from services.api.deps import JobDep, SearchDep, SettingsDep
 from services.api.job_stream import JobEventStream, StreamStart
@@ -51,7 +51,7 @@ def parse_last_event_id(value: str | None) -> int:
                              "content": {"text/event-stream": {"itemSchema": SSE_ITEM}}},
                        204: {"description": "The job has ended and Last-Event-ID is its last event: nothing more "
                                             "will come (EventSource stops reconnecting)."}})
-async def follow_job(job: JobDep, caller: ReadCaller, request: Request, es: SearchDep, settings: SettingsDep,
+async def follow_job(job: JobDep, caller: CallerDep, request: Request, es: SearchDep, settings: SettingsDep,
                      last_event_id: LastEventId = None) -> Response:
     """Every event of the job in order (`event:` its type, `data:` its JSON, `id:` its sequence in the job), from
     the first (JobSubmitted, id 1) or from after Last-Event-ID, then live, ending after the job's last event

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from events.record_types import NAME_PATTERN
 from services.api import record_types as store
-from services.api.auth import ReadCaller, WriteCaller
+from services.api.auth import CallerDep
 from services.api.deps import BusDep, SearchDep
 from services.api.schema_check import check_job_schema
 
@@ -53,7 +53,7 @@ def not_found(name: str, version: int | None = None) -> HTTPException:
 @router.post("", status_code=201, response_model=RecordTypePublic, response_model_by_alias=True,
              responses={200: {"model": RecordTypePublic, "description": "The latest version already has the schema."}})
 async def register_record_type(body: RecordTypeCreate, response: Response, es: SearchDep, bus: BusDep,
-                               caller: WriteCaller) -> RecordTypePublic:
+                               caller: CallerDep) -> RecordTypePublic:
     """Register a new version of a named type (its first version if the name is new). A schema identical to the
     latest version's registers nothing and returns that version (200)."""
     await run_in_threadpool(check_job_schema, body.schema_, [])
@@ -64,13 +64,13 @@ async def register_record_type(body: RecordTypeCreate, response: Response, es: S
 
 
 @router.get("", response_model=RecordTypesList, response_model_by_alias=True)
-async def list_record_types(es: SearchDep, caller: ReadCaller) -> RecordTypesList:
+async def list_record_types(es: SearchDep, caller: CallerDep) -> RecordTypesList:
     """The caller's types and the shared ones, latest version of each."""
     return RecordTypesList(record_types=[public(d) for d in await store.list_latest(es, caller.tenant)])
 
 
 @router.get("/{name}", response_model=RecordTypePublic, response_model_by_alias=True)
-async def get_record_type(name: Name, es: SearchDep, caller: ReadCaller) -> RecordTypePublic:
+async def get_record_type(name: Name, es: SearchDep, caller: CallerDep) -> RecordTypePublic:
     """The latest version of a type."""
     if (doc := await store.find(es, caller.tenant, name)) is None:
         raise not_found(name)
@@ -79,7 +79,7 @@ async def get_record_type(name: Name, es: SearchDep, caller: ReadCaller) -> Reco
 
 @router.get("/{name}/versions/{version}", response_model=RecordTypePublic, response_model_by_alias=True)
 async def get_record_type_version(name: Name, version: Annotated[int, Path(ge=1)], es: SearchDep,
-                                  caller: ReadCaller) -> RecordTypePublic:
+                                  caller: CallerDep) -> RecordTypePublic:
     if (doc := await store.find(es, caller.tenant, name, version)) is None:
         raise not_found(name, version)
     return public(doc)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from services.api.auth import ReadCaller
+from services.api.auth import CallerDep
 from services.api.deps import JobDep, SearchDep
 from services.api.models import RecordPublic, RecordsPage
 from services.api.queries import record_or_404, records_page
@@ -22,7 +22,7 @@ After = Annotated[str | None, Query(max_length=2000, description="Cursor from th
 
 
 @router.get("/v1/jobs/{job_id}/records", response_model=RecordsPage)
-async def list_records(job: JobDep, es: SearchDep, caller: ReadCaller, size: Size = 100, after: After = None,
+async def list_records(job: JobDep, es: SearchDep, caller: CallerDep, size: Size = 100, after: After = None,
                        q: Q = None, where: Where = None) -> RecordsPage:
     """The job's records in index order (by relevance when `q` is given), paginated with a cursor."""
     query = RecordQuery.parse(caller.tenant, q, where, job_id=job.job_id)
@@ -30,7 +30,7 @@ async def list_records(job: JobDep, es: SearchDep, caller: ReadCaller, size: Siz
 
 
 @router.get("/v1/records", response_model=RecordsPage)
-async def search_records(es: SearchDep, caller: ReadCaller, size: Size = 100, after: After = None,
+async def search_records(es: SearchDep, caller: CallerDep, size: Size = 100, after: After = None,
                          q: Q = None, where: Where = None) -> RecordsPage:
     """Search every record of the caller's tenant: full text (`q`) and field filters (`where`)."""
     if not q and not where:
@@ -40,5 +40,5 @@ async def search_records(es: SearchDep, caller: ReadCaller, size: Size = 100, af
 
 
 @router.get("/v1/records/{record_id}", response_model=RecordPublic)
-async def get_record(record_id: str, es: SearchDep, caller: ReadCaller) -> RecordPublic:
+async def get_record(record_id: str, es: SearchDep, caller: CallerDep) -> RecordPublic:
     return await record_or_404(es, record_id, caller.tenant)

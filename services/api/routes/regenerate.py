@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from events import new_correlation_id, stable_event_id
 from events.models import JobSpec, RecordRegenerationRequested
-from services.api.auth import WriteCaller
+from services.api.auth import CallerDep
 from services.api.deps import BusDep, SearchDep
 from services.api.queries import record_or_404
 from services.api.errors import problem_responses
@@ -46,7 +46,7 @@ async def finished_job_spec(es: AsyncElasticsearch, job_id: str, tenant: str) ->
 
 @router.post("/v1/records/{record_id}/regenerate", status_code=202, response_model=RegenerationAccepted,
              responses=problem_responses(409))
-async def regenerate_record(record_id: str, es: SearchDep, bus: BusDep, caller: WriteCaller) -> RegenerationAccepted:
+async def regenerate_record(record_id: str, es: SearchDep, bus: BusDep, caller: CallerDep) -> RegenerationAccepted:
     """Generate the record again (same job spec and index, a new seed) as revision current + 1, validated against
     the job's schema; it replaces the current revision under the same record_id. Asking again before it arrives
     asks for the same revision, which is generated the same way."""

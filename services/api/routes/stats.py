@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from services.api.auth import ReadCaller
+from services.api.auth import CallerDep
 from services.api.deps import SearchDep
 from services.api.models import IsoDateTime
 from services.api.stats import Stats, stats
@@ -18,14 +18,14 @@ MAX_BUCKETS = 1000
 
 @router.get("/stats", response_model=Stats)
 async def get_stats(
-    caller: ReadCaller,
+    caller: CallerDep,
     es: SearchDep,
     since: Annotated[IsoDateTime | None, Query(description="ISO 8601; inclusive; default one hour before `until`.")] = None,
     until: Annotated[IsoDateTime | None, Query(description="ISO 8601; exclusive; default now.")] = None,
     bucket_s: Annotated[int, Query(ge=1, le=86_400, description="Width of a time bucket in seconds.")] = 60,
-    all_tenants: Annotated[bool, Query(description="Every tenant's figures together (admin scope).")] = False,
+    all_tenants: Annotated[bool, Query(description="Every tenant's figures together (operator keys only).")] = False,
 ) -> Stats:
-    """Records/s, tokens/s and rejections of the caller's tenant (or, for an admin, of every tenant) in
+    """Records/s, tokens/s and rejections of the caller's tenant (or, for an operator, of every tenant) in
     [since, until), overall and per bucket."""
     until = utc(until) if until else datetime.now(UTC)
     since = utc(since) if since else until - timedelta(hours=1)
@@ -34,6 +34,6 @@ async def get_stats(
     if (until - since).total_seconds() / bucket_s > MAX_BUCKETS:
         raise HTTPException(status_code=422, detail=f"the window holds more than {MAX_BUCKETS} buckets of "
                                                     f"{bucket_s} s: widen `bucket_s` or shorten the window")
-    if all_tenants and not caller.may("admin"):
-        raise HTTPException(status_code=403, detail="`all_tenants` needs the `admin` scope")
+    if all_tenants:
+        caller.require_every_tenant("`all_tenants`")
     return await stats(es, None if all_tenants else caller.tenant, since, until, bucket_s)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from services.api.auth import ReadCaller
+from services.api.auth import CallerDep
 from services.api.deps import JobDep, SearchDep
 from services.api.models import IsoDateTime
 from services.api.usage import job_usage, tenant_usage, utc
@@ -21,7 +21,7 @@ async def usage_of_job(job: JobDep, es: SearchDep) -> JobUsage:
 
 @router.get("/usage", response_model=TenantUsage)
 async def usage_of_tenant(
-    caller: ReadCaller,
+    caller: CallerDep,
     es: SearchDep,
     since: Annotated[IsoDateTime | None, Query(description="ISO 8601; inclusive. Without a zone: UTC.")] = None,
     until: Annotated[IsoDateTime | None, Query(description="ISO 8601; exclusive; default now.")] = None,
