@@ -12,6 +12,7 @@ from events.bus import EventBus
 from events.topology import declare_all
 from services.api import errors, live
 from services.api.auth import KeyCache
+from services.api.body_limit import BodyLimit, body_limits
 from services.api.errors import PROBLEM_RESPONSES
 from services.api.routes import batches, docs, export, jobs, keys, progress, records, regenerate, usage
 from services.api.routes import health, logs, record_types, stats
@@ -57,6 +58,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="sdg", version="0.1.0", lifespan=lifespan,
                   description="Synthetic datasets from a local language model, every step an event.")
     errors.install(app)
+    app.add_middleware(BodyLimit, limit_of=body_limits(settings))
     for module in (jobs, records, regenerate, progress, keys, export, usage, batches, record_types, health, stats,
                    logs):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)

@@ -101,7 +101,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 # Error responses every route may give, for the OpenAPI document.
-PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 422, 503)
+PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 413, 422, 503)
 
 
 def install(app: FastAPI) -> None:
