@@ -18,6 +18,7 @@ from services.api.routes import batches, docs, export, jobs, keys, progress, rec
 from services.api.routes import health, logs, record_types, stats
 from services.api.routes import profiles
 from services.api.settings import ApiSettings
+from services.api.tenant_limits import TenantSlots
 from services.common.heartbeat import Heartbeat
 from services.common.log_shipping import ship_logs
 from services.common.logging import bus_logger, configure
@@ -42,6 +43,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.heartbeat = heartbeat = Heartbeat(broker, "api",
                                                     lambda: {"open_streams": app.state.hub.open_streams})
         live.install(app.state, broker, es, settings)
+        app.state.stream_slots = TenantSlots("progress streams", settings.max_streams_per_tenant,
+                                             settings.limit_retry_after_s)
+        app.state.export_slots = TenantSlots("exports", settings.max_exports_per_tenant, settings.limit_retry_after_s)
         await broker.start()
         await declare_all(broker)
         await wait_until_searchable(es)

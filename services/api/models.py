@@ -19,6 +19,7 @@ def iso_only(value: Any) -> Any:
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(iso_only)]
+UNFINISHED_STATUSES = ("submitted", "running")  # a job's (or batch's) status before it has ended
 
 # What one job may carry. A job at every cap is about 150 KiB of compact JSON; the 1 MiB body limit
 # (SDG_API_MAX_BODY_BYTES) leaves room for indentation and escapes. Fixed here, not settings: they are part of the

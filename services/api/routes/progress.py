@@ -3,21 +3,22 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
-from fastapi.responses import StreamingResponse
 
 from services.api.auth import ReadCaller
 from services.api import event_log
 from services.api.deps import JobDep, SearchDep, SettingsDep
+from services.api.errors import problem_responses
 from services.api.job_stream import JobEventStream, StreamStart
 from services.api.models import JobPublic
+from services.api.tenant_limits import HeldStreamingResponse
 from services.projector.store import read_job
 
 router = APIRouter(prefix="/v1/jobs", tags=["progress"])
 
 
-class EventStreamResponse(StreamingResponse):
+class EventStreamResponse(HeldStreamingResponse):
     """`text/event-stream` of bytes framed once by the hub (FastAPI's EventSourceResponse would re-encode every
-    event for every client, and wants a generator endpoint)."""
+    event for every client, and wants a generator endpoint); it gives the tenant's stream slot back when it ends."""
 
     media_type = "text/event-stream"
 
@@ -50,12 +51,14 @@ def parse_last_event_id(value: str | None) -> int:
             responses={200: {"description": "A stream of server-sent events, one per event of the job.",
                              "content": {"text/event-stream": {"itemSchema": SSE_ITEM}}},
                        204: {"description": "The job has ended and Last-Event-ID is its last event: nothing more "
-                                            "will come (EventSource stops reconnecting)."}})
+                                            "will come (EventSource stops reconnecting)."},
+                       **problem_responses(429)})
 async def follow_job(job: JobDep, caller: ReadCaller, request: Request, es: SearchDep, settings: SettingsDep,
                      last_event_id: LastEventId = None) -> Response:
     """Every event of the job in order (`event:` its type, `data:` its JSON, `id:` its sequence in the job), from
     the first (JobSubmitted, id 1) or from after Last-Event-ID, then live, ending after the job's last event
-    (JobCompleted, JobFailed or JobCancelled).
+    (JobCompleted, JobFailed or JobCancelled). A tenant may have `SDG_API_MAX_STREAMS_PER_TENANT` streams open on
+    one API process; past that, a 429 with Retry-After.
 
     Resuming with Last-Event-ID gives every later event exactly once, with no gap. The last event is sent once all
     the job's records are searchable, so they may be read right after. A `: ping` comment comes every 15 s
@@ -71,7 +74,9 @@ async def follow_job(job: JobDep, caller: ReadCaller, request: Request, es: Sear
     start = StreamStart(job_id=job.job_id, tenant=caller.tenant, after=after,
                         known_through=projection.get("last_sequence", job.applied_through))
     stream = JobEventStream(request.app.state.hub, request.app.state.event_log, start, settings)
-    return EventStreamResponse(stream.chunks(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    release = request.app.state.stream_slots.take(caller.tenant)
+    return EventStreamResponse(stream.chunks(), release=release,
+                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 async def wait_for_records(es, job: JobPublic, timeout_s: float, poll_s: float) -> bool:
