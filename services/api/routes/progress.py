@@ -34,17 +34,19 @@ LastEventId = Annotated[str | None, Header(description="Resume after this event:
                                                        "received (browsers send it on reconnect).")]
 
 
+MAX_EVENT_ID = 2**63 - 1  # sequences are Elasticsearch longs (19 digits; longer is refused before int() reads it)
+
+
 def parse_last_event_id(value: str | None) -> int:
+    """0 for none; the id a stream sent (ASCII digits, at most a signed 64-bit long), else a 400."""
     if value is None or not value.strip():
         return 0
-    try:
-        after = int(value)
-    except ValueError:
-        after = -1
-    if after < 0:
-        raise HTTPException(status_code=400, detail=f"Last-Event-ID {value!r} is not an id this stream sent: send "
-                                                    "the `id` of the last event you received (an integer >= 0)")
-    return after
+    digits = value.strip()
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19 or int(digits) > MAX_EVENT_ID:
+        raise HTTPException(status_code=400, detail=f"Last-Event-ID {value[:40]!r} is not an id this stream sent: "
+                                                    "send the `id` of the last event you received (an integer from 0 "
+                                                    f"to {MAX_EVENT_ID})")
+    return int(digits)
 
 
 @router.get("/{job_id}/events", response_class=EventStreamResponse,
