@@ -96,8 +96,13 @@ async def unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for problem answers a route may give."""
-    return {status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase}
+    return {status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase,
+                     **(RETRY_AFTER if status == 429 else {})}
             for status in statuses}
+
+
+RETRY_AFTER = {"headers": {"Retry-After": {"description": "Seconds to wait before trying again.",
+                                           "schema": {"type": "integer", "minimum": 0}}}}
 
 
 # Error responses every route may give, for the OpenAPI document.

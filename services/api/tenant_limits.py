@@ -7,7 +7,8 @@ counted in each API process (`TenantSlots`): with N processes behind a balancer 
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 from fastapi import HTTPException
@@ -63,8 +64,9 @@ class HeldStreamingResponse(StreamingResponse):
     """A streaming response that gives its slot back when it ends, however it ends (finished, client gone,
     error)."""
 
-    def __init__(self, *args, release: Callable[[], None] = lambda: None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None,
+                 media_type: str | None = None, release: Callable[[], None] = lambda: None) -> None:
+        super().__init__(content, status_code=status_code, headers=headers, media_type=media_type)
         self.release = release
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
