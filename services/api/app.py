@@ -14,6 +14,7 @@ from services.api import errors, live
 from services.api.auth import KeyCache
 from services.api.body_limit import BodyLimit, body_limits
 from services.api.errors import PROBLEM_RESPONSES
+from services.api.outbox import publish_pending
 from services.api.routes import batches, docs, export, jobs, keys, progress, records, regenerate, usage
 from services.api.routes import health, logs, record_types, stats
 from services.api.routes import profiles
@@ -50,6 +51,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         await declare_all(broker)
         await wait_until_searchable(es)
         await ensure_indices(es)
+        await publish_pending(es, app.state.bus)  # registry versions whose event a crash or an outage held back
         heartbeat.start()
         try:
             async with live.heartbeat(app.state.hub, settings.sse_heartbeat_s):

@@ -2,10 +2,8 @@
 tests; tests/security/test_idempotency.py runs the same against the real stack)."""
 
 import uuid
-from types import SimpleNamespace
 
 import pytest
-from elasticsearch import ConflictError, NotFoundError
 from fastapi import HTTPException
 from pydantic import BaseModel
 
@@ -22,38 +20,9 @@ from services.api.idempotency import (
     submit_once,
 )
 from services.common.search import IDEMPOTENCY_INDEX, JOBS_INDEX
+from tests.memory_search import MemoryBus, MemorySearch
 
 SPEC = {"schema": {"type": "object"}, "count": 1}
-
-
-class MemorySearch:
-    """get / create / update by id, as the flow uses them; `before_create` runs just before a create lands."""
-
-    def __init__(self) -> None:
-        self.docs: dict[tuple[str, str], dict] = {}
-        self.before_create = lambda: None
-
-    async def get(self, index: str, id: str) -> dict:
-        if (index, id) not in self.docs:
-            raise NotFoundError("not found", SimpleNamespace(status=404), {})
-        return {"_source": self.docs[(index, id)]}
-
-    async def create(self, index: str, id: str, document: dict) -> None:
-        self.before_create()
-        if (index, id) in self.docs:
-            raise ConflictError("exists", SimpleNamespace(status=409), {})
-        self.docs[(index, id)] = document
-
-    async def update(self, index: str, id: str, doc: dict) -> None:
-        self.docs[(index, id)].update(doc)
-
-
-class MemoryBus:
-    def __init__(self) -> None:
-        self.published: list = []
-
-    async def publish(self, event) -> None:
-        self.published.append(event)
 
 
 class Answer(BaseModel):
@@ -120,14 +89,11 @@ async def test_the_same_key_with_another_body_is_a_422_that_says_so():
 
 async def test_a_reservation_left_by_a_failed_publish_is_published_again_with_the_same_job_id():
     es, bus = MemorySearch(), MemoryBus()
-
-    class Down(MemoryBus):
-        async def publish(self, event) -> None:
-            raise ConnectionError("RabbitMQ is away")
-
     prepared: list = []
+    bus.down = True
     with pytest.raises(ConnectionError):
-        await submit(es, Down(), "k1", SPEC, prepared)
+        await submit(es, bus, "k1", SPEC, prepared)
+    bus.down = False
     retried = await submit(es, bus, "k1", SPEC)
     assert [e.event_id for e in bus.published] == [prepared[0].event_id]
     assert b'"job_id":"%s"' % prepared[0].job_id.encode() in retried.body
