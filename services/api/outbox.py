@@ -43,8 +43,11 @@ async def publish(es: AsyncElasticsearch, bus: EventBus, index: str, doc_id: str
 
 async def complete(es: AsyncElasticsearch, bus: EventBus, index: str, doc_id: str, doc: dict[str, Any]) -> None:
     """Publishes the event of a version whose document still holds it; nothing for any other."""
-    if doc.get(PENDING):
-        await publish(es, bus, index, doc_id, parse_event(doc["outbox"]))
+    if not doc.get(PENDING):
+        return
+    current = (await es.get(index=index, id=doc_id))["_source"]  # a search lags behind the marker's clearing
+    if current.get(PENDING):
+        await publish(es, bus, index, doc_id, parse_event(current["outbox"]))
         log.info("registry version's event published from its outbox", index=index, version=doc_id)
 
 
