@@ -12,8 +12,11 @@ answer (sent again, same status and body, with `Idempotent-Replayed: true`), or 
 again, unless the job already has a projection (only a published event makes one), and records the answer.
 Publishing the same event twice is safe, which is what this relies on: the event id is the same, rust_ingest
 creates events by id, the projector's fold is idempotent, and the coordinator plans a job only when it has no
-ledger yet (a second JobSubmitted for a planned job is dropped). A repeated BatchSubmitted reaches a worker again,
-which answers it with the same event ids (its seed derives from the requests): decoding is repeated, data is not.
+ledger yet. A second JobSubmitted for a planned job changes nothing; if it is still the ledger's last input, the
+coordinator republishes that input's outputs (JobPlanned and the ChunkQueued items, same ids), as after any
+redelivery: a chunk may then be taken twice, and the slot claims keep one record per slot. A repeated
+BatchSubmitted reaches a worker again, which answers it with the same event ids (its seed derives from the
+requests): decoding is repeated, data is not.
 
 Only an accepted submission is remembered: a refusal (422, 429, 503) stores nothing, so a retry is judged afresh.
 Keys do not expire.
