@@ -146,8 +146,13 @@ def reservation(submission: Submission, event: Envelope) -> dict[str, Any]:
 
 
 async def answered(es: AsyncElasticsearch, doc_id: str, status: int, model: BaseModel) -> JSONResponse:
-    """Records the answer, then gives it: the same status and body a retry will get."""
+    """Records the answer, then gives it: the same status and body a retry will get. Where a concurrent try of the
+    same request recorded its answer first, that one is given."""
     body = model.model_dump(mode="json")
-    await es.update(index=IDEMPOTENCY_INDEX.alias, id=doc_id,
-                    doc={"answer": {"status": status, "body": body}, "answered_at": utcnow().isoformat()})
+    try:
+        await es.update(index=IDEMPOTENCY_INDEX.alias, id=doc_id,
+                        doc={"answer": {"status": status, "body": body}, "answered_at": utcnow().isoformat()})
+    except ConflictError:
+        first = ((await stored(es, doc_id)) or {}).get("answer") or {"status": status, "body": body}
+        status, body = first["status"], first["body"]
     return JSONResponse(status_code=status, content=body)
