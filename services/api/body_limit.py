@@ -28,8 +28,10 @@ def readable(size: int) -> str:
 
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
+        # The rest of the body is never read, so the connection is closed after the answer.
         super().__init__(status_code=413, detail=f"the request body is larger than the {readable(limit)} this route "
-                                                 "accepts; send a smaller one (README: Security, request limits)")
+                                                 "accepts; send a smaller one (README: Security, request limits)",
+                         headers={"Connection": "close"})
 
 
 def body_limits(settings: ApiSettings) -> LimitOf:
@@ -88,6 +90,6 @@ class BodyLimit:
 
 
 async def refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-    """The 413 problem; the connection is closed after it, since the rest of the body is never read."""
-    response = problem(Request(scope), 413, BodyTooLarge(limit).detail, headers={"Connection": "close"})
+    refusal = BodyTooLarge(limit)
+    response = problem(Request(scope), 413, refusal.detail, headers=refusal.headers)
     await response(scope, receive, send)
