@@ -2,8 +2,10 @@
 tests; tests/security/test_idempotency.py runs the same against the real stack)."""
 
 import uuid
+from types import SimpleNamespace
 
 import pytest
+from elasticsearch import ConflictError
 from fastapi import HTTPException
 from pydantic import BaseModel
 
@@ -156,3 +158,19 @@ async def test_a_refused_request_stores_nothing_so_a_retry_is_judged_afresh():
     assert es.docs == {}
     await submit(es, bus, "k1", SPEC)
     assert len(bus.published) == 1
+
+
+async def test_when_a_concurrent_try_records_its_answer_first_that_answer_is_the_one_given():
+    es, bus = MemorySearch(), MemoryBus()
+    doc_id = key_id("acme", "k1")
+    plain_update = es.update
+
+    async def rival_answers_first(index, id, doc, **kwargs):
+        es.update = plain_update
+        await plain_update(index, id, {"answer": {"status": 202, "body": {"job_id": "rival's view"}}})
+        raise ConflictError("version conflict", SimpleNamespace(status=409), {})
+
+    es.update = rival_answers_first
+    answer = await submit(es, bus, "k1", SPEC)
+    assert answer.body == b'{"job_id":"rival\'s view"}'
+    assert es.docs[(IDEMPOTENCY_INDEX.alias, doc_id)]["answer"]["body"] == {"job_id": "rival's view"}
