@@ -24,7 +24,7 @@ class ApiSettings(BaseSettings):
     batch_max_lines: int = 5_000  # requests per uploaded file
     batch_max_bytes: int = 20 * 1024 * 1024  # size of an uploaded file
     batch_output_page_size: int = 500  # answers read from the event log per page while streaming the output
-    # Limits (README: Security). A limit of 0 turns that limit off.
+    # Limits (README: Security). 0 turns off a per-tenant limit (jobs in flight, streams, exports).
     max_body_bytes: int = 1024 * 1024  # any request body but an uploaded batch (that one: batch_max_bytes)
     max_jobs_in_flight: int = 100  # per tenant: its jobs and batches submitted or running (the jobs projection)
     max_streams_per_tenant: int = 100  # open GET /v1/jobs/{id}/events of one tenant, in each API process
