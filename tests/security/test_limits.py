@@ -21,7 +21,7 @@ from services.api.keys import issue_key
 from services.api.models import MAX_EXAMPLES_BYTES
 from services.api.settings import ApiSettings
 from tests.api.synthetic_records import publish_and_wait
-from tests.synthetic import job_events, publish, wait_for_position
+from tests.synthetic import job_events, publish, wait_for_count, wait_for_position
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -152,6 +152,8 @@ async def test_a_tenant_past_its_open_streams_gets_a_429_and_a_closed_stream_fre
     pool = httpx.Limits(max_connections=limit + 10, max_keepalive_connections=limit + 10)
     async with synthetic_jobs(stack, es, owner, 1) as (job,), httpx.AsyncClient(
             base_url=stack.api_url, headers=headers, limits=pool, timeout=60) as http:
+        # In the event log first: a stream that cannot read the job's first event ends (stream_error) and frees its place.
+        assert await wait_for_count(es, "sdg-events", job.job_id, 1) == 1
         path = f"/v1/jobs/{job.job_id}/events"
         streams = [await http.send(http.build_request("GET", path), stream=True) for _ in range(limit)]
         try:
