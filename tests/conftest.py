@@ -6,6 +6,14 @@ import pytest
 from tests.stack import Stack, containers, docker_answers, local_servers, start_services
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Every test that uses the real stack (directly or through another fixture) is an integration test, marked or
+    not: `-m "not integration"` must never restart the services."""
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 def stack() -> Stack:
     """Real RabbitMQ, real Elasticsearch and the four services, started once per test session."""

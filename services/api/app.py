@@ -12,11 +12,14 @@ from events.bus import EventBus
 from events.topology import declare_all
 from services.api import errors, live
 from services.api.auth import KeyCache, check_routes
+from services.api.body_limit import BodyLimit, body_limits
 from services.api.errors import PROBLEM_RESPONSES
+from services.api.outbox import publish_pending
 from services.api.routes import batches, docs, export, jobs, keys, progress, records, regenerate, usage
 from services.api.routes import health, logs, record_types, stats
 from services.api.routes import profiles
 from services.api.settings import ApiSettings
+from services.api.tenant_limits import TenantSlots
 from services.common.heartbeat import Heartbeat
 from services.common.log_shipping import ship_logs
 from services.common.logging import bus_logger, configure
@@ -41,10 +44,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.heartbeat = heartbeat = Heartbeat(broker, "api",
                                                     lambda: {"open_streams": app.state.hub.open_streams})
         live.install(app.state, broker, es, settings)
+        app.state.stream_slots = TenantSlots("progress streams", settings.max_streams_per_tenant,
+                                             settings.limit_retry_after_s)
+        app.state.export_slots = TenantSlots("exports", settings.max_exports_per_tenant, settings.limit_retry_after_s)
         await broker.start()
         await declare_all(broker)
         await wait_until_searchable(es)
         await ensure_indices(es)
+        await publish_pending(es, app.state.bus)  # registry versions whose event a crash or an outage held back
         heartbeat.start()
         try:
             async with live.heartbeat(app.state.hub, settings.sse_heartbeat_s):
@@ -57,6 +64,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="sdg", version="0.1.0", lifespan=lifespan,
                   description="Synthetic datasets from a local language model, every step an event.")
     errors.install(app)
+    app.add_middleware(BodyLimit, limit_of=body_limits(settings))
     for module in (jobs, records, regenerate, progress, keys, export, usage, batches, record_types, health, stats,
                    logs):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)

@@ -96,12 +96,17 @@ async def unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for problem answers a route may give."""
-    return {status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase}
+    return {status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": HTTPStatus(status).phrase,
+                     **(RETRY_AFTER if status == 429 else {})}
             for status in statuses}
 
 
+RETRY_AFTER = {"headers": {"Retry-After": {"description": "Seconds to wait before trying again.",
+                                           "schema": {"type": "integer", "minimum": 0}}}}
+
+
 # Error responses every route may give, for the OpenAPI document.
-PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 422, 503)
+PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 413, 422, 503)
 
 
 def install(app: FastAPI) -> None:

@@ -130,13 +130,23 @@ def typed(kind: str, value: Any) -> Any:
     raise Unfit(f"{value!r} is not a {kind}")
 
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """Text a spreadsheet shows as text: a cell it would run as a formula gets a leading `'` (OWASP's advice)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_cell(column: Column, record: dict[str, Any], declared: frozenset[str] | set[str]) -> str:
-    """CSV text for one cell: strings as they are, every other value as JSON (so nothing is lost), null as ''."""
+    """CSV text for one cell: strings as they are (neutralised), every other value as JSON (so nothing is lost),
+    null as ''. JSON text starts with a quote, a bracket, a letter or a number, so only a string can be a formula."""
     if not column.declared:
         return cell(column, record, declared) or ""
     value = record.get(column.name)
     if value is None:
         return ""
     if column.kind == "string" and isinstance(value, str):
-        return value
+        return neutralised(value)
     return to_json(value)

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import structlog
 
-from services.api.export_columns import Column, Unfit, cell, columns_of, csv_cell
+from services.api.export_columns import Column, Unfit, cell, columns_of, csv_cell, neutralised
 from services.api.models import RecordPublic
 
 log = structlog.get_logger()
@@ -43,12 +43,13 @@ async def jsonl(schema: dict[str, Any], pages: Pages, envelope: bool) -> AsyncIt
 
 
 async def csv_rows(schema: dict[str, Any], pages: Pages, envelope: bool) -> AsyncIterator[bytes]:
-    """A header row of the schema's top-level properties, then one row per record (`envelope` adds id columns)."""
+    """A header row of the schema's top-level properties, then one row per record (`envelope` adds id columns).
+    Property names and string values a spreadsheet would run as formulas are neutralised (export_columns)."""
     columns = columns_of(schema)
     declared = {c.name for c in columns if c.declared}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(envelope_names(envelope) + [c.name for c in columns])
+    writer.writerow(envelope_names(envelope) + [neutralised(c.name) for c in columns])
     async for page in pages:
         for doc in page:
             writer.writerow(envelope_values(doc, envelope) + [csv_cell(c, doc["record"], declared) for c in columns])

@@ -1,9 +1,10 @@
 """Request and response models of the public API."""
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from events.profiles import MAX_JOB_COUNT
 
@@ -18,7 +19,34 @@ def iso_only(value: Any) -> Any:
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(iso_only)]
+UNFINISHED_STATUSES = ("submitted", "running")  # a job's (or batch's) status before it has ended
+
+# What one job may carry. A job at every cap is about 150 KiB of compact JSON; the 1 MiB body limit
+# (SDG_API_MAX_BODY_BYTES) leaves room for indentation and escapes. Fixed here, not settings: they are part of the
+# contract (the OpenAPI document), and the spec travels in every chunk of the job.
+MAX_SCHEMA_BYTES = 64 * 1024
 MAX_EXAMPLES = 20
+MAX_EXAMPLES_BYTES = 64 * 1024
+MAX_INSTRUCTIONS_CHARS = 4000
+
+
+def json_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def at_most_bytes(limit: int, what: str) -> AfterValidator:
+    def check(value: Any) -> Any:
+        try:
+            size = json_size(value)
+        except RecursionError:
+            raise ValueError(f"{what} is nested too deeply") from None
+        if size > limit:
+            raise ValueError(f"{what} is {size:,} bytes as compact JSON, over the {limit:,} allowed; make it smaller")
+        return value
+    return AfterValidator(check)
+
+
+JsonSchemaBody = Annotated[dict[str, Any], at_most_bytes(MAX_SCHEMA_BYTES, "the schema")]
 
 
 class JobCreate(BaseModel):
@@ -35,13 +63,17 @@ class JobCreate(BaseModel):
         "seed": 7,
         "profile": "default"}]})
 
-    schema_: dict[str, Any] | None = Field(
-        None, alias="schema", description="JSON Schema every record must match (an object). Or give `record_type`.")
+    schema_: JsonSchemaBody | None = Field(
+        None, alias="schema", description=f"JSON Schema every record must match (an object), at most "
+                                          f"{MAX_SCHEMA_BYTES // 1024} KiB as compact JSON. Or give `record_type`.")
     record_type: str | None = Field(None, description='A registered type instead of `schema`: "name@version", or '
                                                       '"name" for its latest version (pinned at submission).')
     count: int = Field(ge=1, le=MAX_RECORDS_PER_JOB, description=f"Records to generate, 1..{MAX_RECORDS_PER_JOB}.")
-    instructions: str = Field("", max_length=4000)
-    examples: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_EXAMPLES)
+    instructions: str = Field("", max_length=MAX_INSTRUCTIONS_CHARS)
+    examples: Annotated[list[dict[str, Any]], at_most_bytes(MAX_EXAMPLES_BYTES, "the examples")] = Field(
+        default_factory=list, max_length=MAX_EXAMPLES,
+        description=f"Records to imitate: at most {MAX_EXAMPLES}, together at most {MAX_EXAMPLES_BYTES // 1024} KiB "
+                    "as compact JSON.")
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Same seed and spec give the same records.")
     profile: str | None = Field(None, max_length=80, description='The settings to run with: a profile "name@version", '
                                 'or "name" for its latest version (pinned at submission); the `default` profile when '

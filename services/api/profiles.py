@@ -1,8 +1,9 @@
 """The profile store: versions in `sdg-profiles`, written create-only, read by every tenant.
 
 Creating, changing or retiring a profile writes the new version's document with `op_type=create` first, so two
-concurrent changes cannot take the same version (the loser re-reads and moves to the next), then publishes the event
-that the projector and replay rebuild the same document from.
+concurrent changes cannot take the same version (the loser re-reads and moves to the next), holding the event in its
+outbox until it is published (services/api/outbox.py); the projector and replay rebuild the same document from the
+event.
 """
 
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from events.profiles import (
     ProfileSettings,
     profile_aggregate,
 )
+from services.api import outbox
 from services.api.record_types import parse_ref
 from services.common.search import PROFILES_INDEX
 from services.projector.profiles import ProfileEvent, profile_document
@@ -76,8 +78,13 @@ def retired(doc: dict[str, Any]) -> HTTPException:
 async def write(es: AsyncElasticsearch, bus: EventBus, event: ProfileEvent) -> dict[str, Any]:
     """Creates the version's document (ConflictError if that version exists), then publishes its event."""
     doc = profile_document(event)
-    await es.create(index=INDEX, id=doc["ref"], document=doc, refresh="wait_for")
-    await bus.publish(event)
+    return await outbox.create_then_publish(es, bus, INDEX, doc["ref"], doc, event)
+
+
+async def completed(es: AsyncElasticsearch, bus: EventBus, doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The version, once its event is published (it may still wait in its outbox after a failed publish)."""
+    if doc is not None:
+        await outbox.complete(es, bus, INDEX, doc["ref"], doc)
     return doc
 
 
@@ -93,6 +100,7 @@ async def create(es: AsyncElasticsearch, bus: EventBus, name: str, settings: Pro
     try:
         return await write(es, bus, event)
     except ConflictError:
+        await completed(es, bus, await version_of(es, name, 1))
         raise HTTPException(status_code=409, detail=f"profile {name!r} exists; PATCH /v1/profiles/{name} makes a "
                                                     "new version of it") from None
 
@@ -101,7 +109,7 @@ async def next_version(es: AsyncElasticsearch, bus: EventBus, name: str,
                        make: Callable[[dict[str, Any], int], ProfileEvent | None]) -> tuple[dict[str, Any], bool]:
     """Writes `make(latest, latest version + 1)` as the profile's next version, building on whatever version a
     concurrent change took first. `make` returning None means nothing to write: (latest, False)."""
-    latest = await latest_of(es, name)
+    latest = await completed(es, bus, await latest_of(es, name))
     for _ in range(MAX_VERSION_RACES):
         if latest is None:
             raise not_found(name)

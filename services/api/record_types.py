@@ -2,8 +2,9 @@
 
 A tenant sees its own types and the shared ones shipped in schemas/records/ (tenant `shared`); where both have a
 name, the tenant's own type is the one it gets. Registering writes the version's document with `op_type=create`
-first, so two concurrent registrations cannot take the same version (the loser moves to the next), then publishes
-the RecordTypeRegistered event that the projector and replay rebuild the same document from.
+first, so two concurrent registrations cannot take the same version (the loser moves to the next), holding the
+RecordTypeRegistered event in its outbox until it is published (services/api/outbox.py); the projector and replay
+rebuild the same document from the event.
 """
 
 import json
@@ -17,6 +18,7 @@ from fastapi import HTTPException
 from events import new_correlation_id, stable_event_id
 from events.bus import EventBus
 from events.record_types import NAME_PATTERN, SHARED_TENANT, RecordTypeRegistered, record_type_aggregate
+from services.api import outbox
 from services.common.search import RECORD_TYPES_INDEX
 from services.projector.record_types import record_type_document, schema_sha256, version_id
 
@@ -82,6 +84,8 @@ async def register(es: AsyncElasticsearch, bus: EventBus, tenant: str, name: str
     """The version now holding `schema`, and whether this call made it (False: the latest already had it)."""
     wanted = schema_sha256(schema)
     latest = await latest_of(es, tenant, name)
+    if latest is not None:  # its event may still wait in its outbox (a publish that failed): send it first
+        await outbox.complete(es, bus, INDEX, version_id(tenant, name, latest["version"]), latest)
     for _ in range(MAX_VERSION_RACES):
         if latest is not None and latest["schema_sha256"] == wanted:
             return latest, False
@@ -91,13 +95,12 @@ async def register(es: AsyncElasticsearch, bus: EventBus, tenant: str, name: str
             event_id=stable_event_id(aggregate, "RecordTypeRegistered", version), job_id=aggregate,
             sequence=version, record_type_version=version, tenant=tenant, correlation_id=new_correlation_id(),
             name=name, schema=schema, description=description)
-        doc = record_type_document(event)
         try:
-            await es.create(index=INDEX, id=version_id(tenant, name, version), document=doc, refresh="wait_for")
+            doc = await outbox.create_then_publish(es, bus, INDEX, version_id(tenant, name, version),
+                                                   record_type_document(event), event)
         except ConflictError:  # a concurrent registration took this version: look at it, then try the next
             latest = await version_of(es, tenant, name, version)
             continue
-        await bus.publish(event)
         return doc, True
     raise RuntimeError(f"record type {tenant}:{name}: gave up after {MAX_VERSION_RACES} concurrent registrations")
 

@@ -27,6 +27,12 @@ class ApiSettings(BaseSettings):
     batch_max_lines: int = 5_000  # requests per uploaded file
     batch_max_bytes: int = 20 * 1024 * 1024  # size of an uploaded file
     batch_output_page_size: int = 500  # answers read from the event log per page while streaming the output
+    # Limits (README: Security). 0 turns off a per-tenant limit (jobs in flight, streams, exports).
+    max_body_bytes: int = 1024 * 1024  # any request body but an uploaded batch (that one: batch_max_bytes)
+    max_jobs_in_flight: int = 100  # per tenant: its jobs and batches submitted or running (the jobs projection)
+    max_streams_per_tenant: int = 100  # open GET /v1/jobs/{id}/events of one tenant, in each API process
+    max_exports_per_tenant: int = 4  # running GET /v1/jobs/{id}/export of one tenant, in each API process
+    limit_retry_after_s: int = 10  # the Retry-After of a 429 from any of these
     # GET /v1/health (services/api/health.py)
     ingest_metrics_addr: str = "127.0.0.1:9464"  # rust_ingest's Prometheus endpoint (its SDG_INGEST_METRICS_ADDR)
     health_probe_timeout_s: float = 2.0  # each probe (RabbitMQ, Elasticsearch, rust_ingest) waits at most this long

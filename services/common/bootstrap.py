@@ -1,6 +1,6 @@
-"""Declares the RabbitMQ topology, creates the Elasticsearch indices, registers the ready record types of
-schemas/records/ (tenant `shared`) and creates the `default` profile from SDG_PROFILE_* if it does not exist.
-Idempotent; `just up` runs it first."""
+"""Declares the RabbitMQ topology, creates the Elasticsearch indices, publishes registry events left in an outbox
+(services/api/outbox.py), registers the ready record types of schemas/records/ (tenant `shared`) and creates the
+`default` profile from SDG_PROFILE_* if it does not exist. Idempotent; `just up` runs it first."""
 
 import asyncio
 import os
@@ -10,6 +10,7 @@ from faststream.rabbit import RabbitBroker
 
 from events.bus import EventBus
 from events.topology import declare_all
+from services.api.outbox import publish_pending
 from services.api.profiles import ensure_default
 from services.api.record_types import register_shipped
 from services.common.profile_defaults import ProfileDefaults
@@ -26,6 +27,7 @@ async def bootstrap(amqp_url: str, es_url: str) -> None:
         async with AsyncElasticsearch(es_url) as es:
             await wait_until_searchable(es)
             await ensure_indices(es)
+            await publish_pending(es, bus)
             await register_shipped(es, bus)
             await ensure_default(es, bus, ProfileDefaults().settings())
     finally:

@@ -8,7 +8,9 @@
       stays queued.
   (c) the API process's RSS (pid file /opt/sdg/run/api.pid), its peak while the N streams are open.
 
-Creates its own API key (tenant `bench-api`). Prints a table, then one JSON object as the last line.
+Creates its own API key (tenant `bench-api`). One tenant does all of it, so run the API without the per-tenant limits
+(`SDG_API_MAX_STREAMS_PER_TENANT=0 SDG_API_MAX_JOBS_IN_FLIGHT=0`); with them, streams past the limit and submissions
+past the jobs in flight are 429s (counted in the statuses). Prints a table, then one JSON object as the last line.
 Not a test: `just bench-api [--clients N] [--events E] [--rate R]`.
 """
 

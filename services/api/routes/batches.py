@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from events import JobCancelRequested, new_correlation_id
@@ -16,6 +16,8 @@ from services.api.batch_store import batch_or_404, cached_answers, output_lines,
 from services.api.batch_upload import upload_bytes
 from services.api.deps import BusDep, SearchDep, SettingsDep
 from services.api.errors import problem_responses
+from services.api.idempotency import IdempotencyKey, Submission, fingerprint, submit_once
+from services.api.tenant_limits import check_jobs_in_flight
 from services.projector.store import project
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
@@ -27,21 +29,31 @@ UPLOAD_DOC = {"requestBody": {"content": {
 
 
 @router.post("", status_code=202, response_model=BatchPublic, openapi_extra=UPLOAD_DOC,
-             responses=problem_responses(413, 415))
+             responses=problem_responses(413, 415, 429))
 async def create_batch(
     request: Request, bus: BusDep, es: SearchDep, settings: SettingsDep, caller: CallerDep,
     file: Annotated[UploadFile | None, File(description="JSONL: one OpenAI Batch API request per line.")] = None,
-) -> BatchPublic:
+    idempotency_key: IdempotencyKey = None,
+) -> BatchPublic | JSONResponse:
     """Upload a JSONL file of `/v1/chat/completions` requests (multipart field `file`, or the raw body as
-    application/jsonl). Requests identical to ones this tenant sent before are answered from the cache."""
+    application/jsonl). Requests identical to ones this tenant sent before are answered from the cache. With an
+    `Idempotency-Key`, a retry of the same file gets the first answer and submits nothing. A batch counts as a job
+    in flight (`SDG_API_MAX_JOBS_IN_FLIGHT`)."""
     content = await upload_bytes(request, file, settings.batch_max_bytes)
-    requests = await run_in_threadpool(parse_batch, content, settings.batch_max_lines)  # checks each schema
-    event = BatchSubmitted(event_id=uuid.uuid4(), job_id=f"batch_{uuid.uuid4().hex}", sequence=1,
-                           tenant=caller.tenant, correlation_id=new_correlation_id(), requests=requests,
-                           cached=await cached_answers(es, caller.tenant, requests))
-    await bus.publish(event)
-    # Read-your-writes, as for jobs: the projector applies the same event again later, which changes nothing.
-    return BatchPublic.from_projection(await project(es, event))
+
+    async def prepare() -> BatchSubmitted:
+        await check_jobs_in_flight(es, caller.tenant, settings.max_jobs_in_flight, settings.limit_retry_after_s)
+        requests = await run_in_threadpool(parse_batch, content, settings.batch_max_lines)  # checks each schema
+        return BatchSubmitted(event_id=uuid.uuid4(), job_id=f"batch_{uuid.uuid4().hex}", sequence=1,
+                              tenant=caller.tenant, correlation_id=new_correlation_id(), requests=requests,
+                              cached=await cached_answers(es, caller.tenant, requests))
+
+    async def answer(event: BatchSubmitted) -> BatchPublic:
+        # Read-your-writes, as for jobs: the projector applies the same event again later, which changes nothing.
+        return BatchPublic.from_projection(await project(es, event))
+
+    submission = Submission(caller.tenant, idempotency_key, fingerprint("POST /v1/batches", content))
+    return await submit_once(es, bus, submission, prepare, answer)
 
 
 @router.get("/{batch_id}", response_model=BatchPublic)

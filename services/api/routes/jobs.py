@@ -5,19 +5,23 @@ import uuid
 from typing import Annotated, Literal
 
 import structlog
+from elasticsearch import AsyncElasticsearch
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from events import JobCancelRequested, JobSubmitted, new_correlation_id
 from events.models import JobSpec
 from services.api.auth import CallerDep
 from services.api.errors import problem_responses
-from services.api.deps import BusDep, JobDep, SearchDep
+from services.api.deps import BusDep, JobDep, SearchDep, SettingsDep
+from services.api.idempotency import IdempotencyKey, Submission, fingerprint, submit_once
 from services.api.models import IsoDateTime, JobCancel, JobCreate, JobPublic, JobsPage
 from services.api.queries import jobs_page
 from services.api.profiles import resolve_for_job as resolve_profile
 from services.api.record_types import resolve_for_job
 from services.api.schema_check import check_job_schema
+from services.api.tenant_limits import check_jobs_in_flight
 from services.common.logging import about
 from services.projector.store import project
 
@@ -27,12 +31,34 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 Status = Literal["submitted", "running", "completed", "failed", "cancelled"]
 
 
-@router.post("", status_code=202, response_model=JobPublic)
-async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, caller: CallerDep) -> JobPublic:
-    """Submit a generation job. Returns at once; follow it with GET /v1/jobs/{id}/events."""
+@router.post("", status_code=202, response_model=JobPublic, responses=problem_responses(429))
+async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, settings: SettingsDep, caller: CallerDep,
+                     idempotency_key: IdempotencyKey = None) -> JobPublic | JSONResponse:
+    """Submit a generation job. Returns at once; follow it with GET /v1/jobs/{id}/events. With an
+    `Idempotency-Key`, a retry gets the first answer and submits nothing. A tenant may have
+    `SDG_API_MAX_JOBS_IN_FLIGHT` jobs submitted or running; past that, a 429 with Retry-After."""
+    async def prepare() -> JobSubmitted:
+        await check_jobs_in_flight(es, caller.tenant, settings.max_jobs_in_flight, settings.limit_retry_after_s)
+        return await submitted(body, es, caller.tenant)
+
+    async def answer(event: JobSubmitted) -> JobPublic:
+        with about(event):
+            log.info("job submitted", count=event.spec.count, record_type=event.spec.record_type,
+                     user=caller.key_id)
+        # Read-your-writes: apply our own event to the projection, so a GET right after this finds the job.
+        # The projector applies it again later, which changes nothing (the projection is idempotent).
+        return JobPublic.from_projection(await project(es, event))
+
+    request = Submission(caller.tenant, idempotency_key,
+                         fingerprint("POST /v1/jobs", body.model_dump(mode="json", by_alias=True)))
+    return await submit_once(es, bus, request, prepare, answer)
+
+
+async def submitted(body: JobCreate, es: AsyncElasticsearch, tenant: str) -> JobSubmitted:
+    """The job's JobSubmitted, with its record type and profile pinned; a 422 for a job that cannot run."""
     schema, record_type = body.schema_, None
     if body.record_type is not None:  # pinned now: a later version of the type changes nothing for this job
-        schema, record_type = await resolve_for_job(es, caller.tenant, body.record_type)
+        schema, record_type = await resolve_for_job(es, tenant, body.record_type)
     await run_in_threadpool(check_job_schema, schema, body.examples)
     profile = await resolve_profile(es, body.profile)  # pinned now too: a later version reaches only later jobs
     if body.count > profile.settings.max_count:
@@ -48,16 +74,8 @@ async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, caller: Caller
         examples=body.examples,
         seed=body.seed if body.seed is not None else secrets.randbits(63),
     )
-    job_id = uuid.uuid4().hex
-    event = JobSubmitted(event_id=uuid.uuid4(), job_id=job_id, sequence=1, tenant=caller.tenant,
-                         correlation_id=new_correlation_id(), spec=spec)
-    await bus.publish(event)
-    with about(event):
-        log.info("job submitted", count=spec.count, record_type=record_type, user=caller.key_id)
-    # Read-your-writes: apply our own event to the projection, so a GET right after this finds the job.
-    # The projector applies it again later, which changes nothing (the projection is idempotent).
-    doc = await project(es, event)
-    return JobPublic.from_projection(doc)
+    return JobSubmitted(event_id=uuid.uuid4(), job_id=uuid.uuid4().hex, sequence=1, tenant=tenant,
+                        correlation_id=new_correlation_id(), spec=spec)
 
 
 @router.get("", response_model=JobsPage)

@@ -3,21 +3,22 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
-from fastapi.responses import StreamingResponse
 
 from services.api.auth import CallerDep
 from services.api import event_log
 from services.api.deps import JobDep, SearchDep, SettingsDep
+from services.api.errors import problem_responses
 from services.api.job_stream import JobEventStream, StreamStart
 from services.api.models import JobPublic
+from services.api.tenant_limits import HeldStreamingResponse
 from services.projector.store import read_job
 
 router = APIRouter(prefix="/v1/jobs", tags=["progress"])
 
 
-class EventStreamResponse(StreamingResponse):
+class EventStreamResponse(HeldStreamingResponse):
     """`text/event-stream` of bytes framed once by the hub (FastAPI's EventSourceResponse would re-encode every
-    event for every client, and wants a generator endpoint)."""
+    event for every client, and wants a generator endpoint); it gives the tenant's stream slot back when it ends."""
 
     media_type = "text/event-stream"
 
@@ -33,29 +34,33 @@ LastEventId = Annotated[str | None, Header(description="Resume after this event:
                                                        "received (browsers send it on reconnect).")]
 
 
+MAX_EVENT_ID = 2**63 - 1  # sequences are Elasticsearch longs (19 digits; longer is refused before int() reads it)
+
+
 def parse_last_event_id(value: str | None) -> int:
+    """0 for none; the id a stream sent (ASCII digits, at most a signed 64-bit long), else a 400."""
     if value is None or not value.strip():
         return 0
-    try:
-        after = int(value)
-    except ValueError:
-        after = -1
-    if after < 0:
-        raise HTTPException(status_code=400, detail=f"Last-Event-ID {value!r} is not an id this stream sent: send "
-                                                    "the `id` of the last event you received (an integer >= 0)")
-    return after
+    digits = value.strip()
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19 or int(digits) > MAX_EVENT_ID:
+        raise HTTPException(status_code=400, detail=f"Last-Event-ID {value[:40]!r} is not an id this stream sent: "
+                                                    "send the `id` of the last event you received (an integer from 0 "
+                                                    f"to {MAX_EVENT_ID})")
+    return int(digits)
 
 
 @router.get("/{job_id}/events", response_class=EventStreamResponse,
             responses={200: {"description": "A stream of server-sent events, one per event of the job.",
                              "content": {"text/event-stream": {"itemSchema": SSE_ITEM}}},
                        204: {"description": "The job has ended and Last-Event-ID is its last event: nothing more "
-                                            "will come (EventSource stops reconnecting)."}})
+                                            "will come (EventSource stops reconnecting)."},
+                       **problem_responses(429)})
 async def follow_job(job: JobDep, caller: CallerDep, request: Request, es: SearchDep, settings: SettingsDep,
                      last_event_id: LastEventId = None) -> Response:
     """Every event of the job in order (`event:` its type, `data:` its JSON, `id:` its sequence in the job), from
     the first (JobSubmitted, id 1) or from after Last-Event-ID, then live, ending after the job's last event
-    (JobCompleted, JobFailed or JobCancelled).
+    (JobCompleted, JobFailed or JobCancelled). A tenant may have `SDG_API_MAX_STREAMS_PER_TENANT` streams open on
+    one API process; past that, a 429 with Retry-After.
 
     Resuming with Last-Event-ID gives every later event exactly once, with no gap. The last event is sent once all
     the job's records are searchable, so they may be read right after. A `: ping` comment comes every 15 s
@@ -71,7 +76,9 @@ async def follow_job(job: JobDep, caller: CallerDep, request: Request, es: Searc
     start = StreamStart(job_id=job.job_id, tenant=caller.tenant, after=after,
                         known_through=projection.get("last_sequence", job.applied_through))
     stream = JobEventStream(request.app.state.hub, request.app.state.event_log, start, settings)
-    return EventStreamResponse(stream.chunks(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    release = request.app.state.stream_slots.take(caller.tenant)
+    return EventStreamResponse(stream.chunks(), release=release,
+                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 async def wait_for_records(es, job: JobPublic, timeout_s: float, poll_s: float) -> bool:

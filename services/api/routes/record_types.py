@@ -11,6 +11,7 @@ from events.record_types import NAME_PATTERN
 from services.api import record_types as store
 from services.api.auth import CallerDep
 from services.api.deps import BusDep, SearchDep
+from services.api.models import MAX_SCHEMA_BYTES, JsonSchemaBody
 from services.api.schema_check import check_job_schema
 
 router = APIRouter(prefix="/v1/record-types", tags=["record types"])
@@ -21,7 +22,8 @@ class RecordTypeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
     name: str = Field(pattern=NAME_PATTERN, description="Lower-case letters, digits, `_` and `-`; 63 at most.")
-    schema_: dict[str, Any] = Field(alias="schema", description="JSON Schema every record must match (an object).")
+    schema_: JsonSchemaBody = Field(alias="schema", description=f"JSON Schema every record must match (an object), "
+                                                                f"at most {MAX_SCHEMA_BYTES // 1024} KiB as compact JSON.")
     description: str = Field("", max_length=2000)
 
 

@@ -13,11 +13,11 @@ from services.api.auth import CallerDep
 from services.api.deps import BusDep, SearchDep
 from services.api.queries import record_or_404
 from services.api.errors import problem_responses
+from services.api.models import UNFINISHED_STATUSES
 from services.projector.store import read_job
 
 router = APIRouter(tags=["records"])
 
-UNFINISHED = ("submitted", "running")
 
 
 class RegenerationAccepted(BaseModel):
@@ -38,7 +38,7 @@ async def finished_job_spec(es: AsyncElasticsearch, job_id: str, tenant: str) ->
     if job.get("tenant", "default") != tenant:
         raise HTTPException(status_code=404, detail=f"job {job_id!r} not found")
     status = job.get("status", "submitted")
-    if status in UNFINISHED or "spec" not in job:
+    if status in UNFINISHED_STATUSES or "spec" not in job:
         raise HTTPException(status_code=409, detail=f"job {job_id} is still {status}; regenerate its records "
                                                     "once it has completed, failed or been cancelled")
     return JobSpec.model_validate(job["spec"])
