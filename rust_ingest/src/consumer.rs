@@ -2,6 +2,7 @@
 //! consume with manual acks, and hand closed batches to the sink, several in flight at once.
 
 use crate::acks::IngestAcks;
+use crate::backoff::IngestBackoff;
 use crate::config::IngestConfig;
 use crate::dead_letter::IngestDeadLetter;
 use crate::flights::{IngestFlights, report_join};
@@ -9,7 +10,6 @@ use crate::log_encoder::IngestCodec;
 use crate::metrics::IngestMetrics;
 use crate::queue_depth::IngestQueueDepth;
 use crate::request_builder::{IngestBatch, IngestBatchLimits, IngestMessage};
-use crate::retry::IngestBackoff;
 use crate::sink::IngestSink;
 use futures_lite::StreamExt;
 use lapin::Acker;

@@ -2,6 +2,7 @@
 //! once everything it became is durable there.
 
 mod acks;
+mod backoff;
 mod config;
 mod consumer;
 mod dead_letter;

@@ -2,10 +2,11 @@
 //! then dead-letter what it refused for good and ack everything else. Nothing is acked before all its items settle.
 
 use crate::acks::IngestAcks;
+use crate::backoff::IngestBackoff;
 use crate::dead_letter::IngestDeadLetter;
 use crate::metrics::IngestMetrics;
 use crate::request_builder::{IngestItemRef, IngestMessage, build_bulk_body, pending_items};
-use crate::retry::{IngestBackoff, IngestBulkOutcome, IngestItemOutcome, IngestRetryLogic};
+use crate::retry::{IngestBulkOutcome, IngestItemOutcome, IngestRetryLogic};
 use crate::service::IngestService;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
