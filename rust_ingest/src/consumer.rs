@@ -213,14 +213,12 @@ impl IngestConsumer {
     async fn take_in(&self, delivery: Delivery, batch: &mut IngestBatch, flights: &mut IngestFlights) {
         self.metrics.add_received(1);
         let delivery = IngestDelivery::from_delivery(delivery);
-        let message = match self.codec.encode(&delivery.body) {
-            Ok(encoded) => IngestMessage { delivery, encoded: Some(encoded), dead_letter_reason: None },
-            Err(reason) => {
-                warn!(%reason, queue = %self.config.queue, bytes = delivery.body.len(),
-                      "message cannot be indexed; dead-lettering it");
-                IngestMessage { delivery, encoded: None, dead_letter_reason: Some(reason) }
-            }
-        };
+        let encoded = self.codec.encode(&delivery.body);
+        if let Err(reason) = &encoded {
+            warn!(%reason, queue = %self.config.queue, bytes = delivery.body.len(),
+                  "message cannot be indexed; dead-lettering it");
+        }
+        let message = IngestMessage::new(delivery, encoded);
         if !batch.has_room_for(&message) {
             flights.launch(batch.take()).await;
         }

@@ -6,14 +6,43 @@ use crate::encoder::IngestEncoded;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// One consumed message, what it encodes to, and why it must be dead-lettered if it must.
+/// What becomes of a consumed message once its batch is done.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IngestFate {
+    /// Its actions are (still) to be stored; acked once they all are.
+    Index,
+    /// Elasticsearch will never take it: published to the dead-letter exchange with this reason, then acked.
+    DeadLetter(String),
+}
+
+/// One consumed message, what it encodes to, and what becomes of it.
 pub struct IngestMessage {
     pub delivery: IngestDelivery,
     pub encoded: Option<IngestEncoded>,
-    pub dead_letter_reason: Option<String>,
+    pub fate: IngestFate,
 }
 
 impl IngestMessage {
+    /// A message whose body could not be encoded is dead-lettered with the encoder's reason.
+    pub fn new(delivery: IngestDelivery, encoded: Result<IngestEncoded, String>) -> Self {
+        match encoded {
+            Ok(encoded) => Self { delivery, encoded: Some(encoded), fate: IngestFate::Index },
+            Err(reason) => Self { delivery, encoded: None, fate: IngestFate::DeadLetter(reason) },
+        }
+    }
+
+    /// Whether its actions are still to be sent.
+    pub fn is_owed(&self) -> bool {
+        self.fate == IngestFate::Index
+    }
+
+    /// Binds the message for the dead-letter exchange; the first reason given is the one kept.
+    pub fn refuse(&mut self, reason: String) {
+        if self.is_owed() {
+            self.fate = IngestFate::DeadLetter(reason);
+        }
+    }
+
     pub fn docs(&self) -> usize {
         self.encoded.as_ref().map_or(0, |encoded| encoded.actions.len())
     }
@@ -95,11 +124,11 @@ pub struct IngestItemRef {
     pub action: usize,
 }
 
-/// Every action of every message that is not already bound for the dead-letter exchange.
+/// Every action of every message still owed to Elasticsearch.
 pub fn pending_items(messages: &[IngestMessage]) -> Vec<IngestItemRef> {
     let mut items = Vec::new();
     for (position, message) in messages.iter().enumerate() {
-        if message.dead_letter_reason.is_some() {
+        if !message.is_owed() {
             continue;
         }
         items.extend((0..message.docs()).map(|action| IngestItemRef { message: position, action }));
@@ -128,10 +157,9 @@ mod tests {
 
     fn message(body: &str) -> IngestMessage {
         let delivery = IngestDelivery::mock(body.as_bytes().to_vec());
-        match IngestEncoder::new("events", "records").encode(body.as_bytes()) {
-            Ok(encoded) => IngestMessage { delivery, encoded: Some(encoded), dead_letter_reason: None },
-            Err(error) => IngestMessage { delivery, encoded: None, dead_letter_reason: Some(error.to_string()) },
-        }
+        let encoded =
+            IngestEncoder::new("events", "records").encode(body.as_bytes()).map_err(|error| error.to_string());
+        IngestMessage::new(delivery, encoded)
     }
 
     /// A valid `RecordGenerated` whose record id is `id` and whose event id ends in `id` (a digit).

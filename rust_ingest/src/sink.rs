@@ -5,7 +5,7 @@ use crate::acks::IngestAcks;
 use crate::backoff::IngestBackoff;
 use crate::dead_letter::IngestDeadLetter;
 use crate::metrics::IngestMetrics;
-use crate::request_builder::{IngestItemRef, IngestMessage, build_bulk_body, pending_items};
+use crate::request_builder::{IngestFate, IngestItemRef, IngestMessage, build_bulk_body, pending_items};
 use crate::retry::{IngestBulkOutcome, IngestItemOutcome, IngestRetryLogic};
 use crate::service::IngestService;
 use std::sync::Arc;
@@ -56,9 +56,9 @@ impl IngestSink {
         let mut dead_lettered = 0;
         for message in messages {
             let tag = message.delivery.delivery_tag;
-            match &message.dead_letter_reason {
-                None => tags.push((tag, true)),
-                Some(reason) => match dead_letter.publish(&message.delivery, reason).await {
+            match &message.fate {
+                IngestFate::Index => tags.push((tag, true)),
+                IngestFate::DeadLetter(reason) => match dead_letter.publish(&message.delivery, reason).await {
                     Ok(()) => {
                         dead_lettered += 1;
                         warn!(event_id = message.event_id(), job_id = message.job_id(), %reason, "message dead-lettered");
@@ -91,7 +91,7 @@ impl IngestSink {
             return;
         }
         info!(messages = messages_count, docs, acked, dead_lettered, latency_ms, "batch settled");
-        for message in messages.iter().filter(|message| message.dead_letter_reason.is_none()) {
+        for message in messages.iter().filter(|message| message.is_owed()) {
             if let Some(encoded) =
                 message.encoded.as_ref().filter(|encoded| JOB_MILESTONES.contains(&encoded.event_type))
             {
@@ -146,14 +146,14 @@ impl IngestSink {
                 }
                 IngestItemOutcome::DeadLetter(reason) => {
                     tally.refused += 1;
-                    messages[item.message].dead_letter_reason.get_or_insert(reason);
+                    messages[item.message].refuse(reason);
                 }
             }
         }
         self.metrics.add_docs_indexed(tally.indexed);
         self.metrics.add_docs_already_ingested(tally.already_ingested);
         // A message already bound for the dead-letter exchange needs none of its other items retried.
-        again.retain(|item| messages[item.message].dead_letter_reason.is_none());
+        again.retain(|item| messages[item.message].is_owed());
         if let Some(reason) = retry_reason.filter(|_| !again.is_empty()) {
             self.metrics.add_retries(again.len() as u64);
             warn!(items = again.len(), indexed = tally.indexed, first_reason = %reason,
