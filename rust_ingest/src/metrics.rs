@@ -93,7 +93,7 @@ impl IngestMetrics {
             ("sdg_ingest_batches_total", "Batches completed (all messages settled).", get(&self.batches)),
             (
                 "sdg_ingest_retries_total",
-                "Bulk items resent after 429/5xx, plus whole bulk requests resent.",
+                "Bulk items resent after 429/5xx, plus whole bulk requests resent or split in two.",
                 get(&self.retries),
             ),
             ("sdg_ingest_dead_lettered_total", "Messages sent to the dead-letter exchange.", get(&self.dead_lettered)),

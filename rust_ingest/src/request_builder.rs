@@ -136,6 +136,19 @@ pub fn pending_items(messages: &[IngestMessage]) -> Vec<IngestItemRef> {
     items
 }
 
+/// Splits `items` (in message order, as `pending_items` gives them) into two halves at the message boundary nearest
+/// the middle message, so that each message's actions stay together; `None` when they all belong to one message.
+pub fn split_by_message(items: &[IngestItemRef]) -> Option<(Vec<IngestItemRef>, Vec<IngestItemRef>)> {
+    let starts: Vec<usize> = (0..items.len())
+        .filter(|&position| position == 0 || items[position].message != items[position - 1].message)
+        .collect();
+    if starts.len() < 2 {
+        return None;
+    }
+    let middle = starts[starts.len() / 2];
+    Some((items[..middle].to_vec(), items[middle..].to_vec()))
+}
+
 /// The NDJSON body for `items`, in order, so the n-th item of the response answers `items[n]`.
 pub fn build_bulk_body(messages: &[IngestMessage], items: &[IngestItemRef]) -> Vec<u8> {
     let actions = items.iter().filter_map(|item| {
@@ -150,24 +163,37 @@ pub fn build_bulk_body(messages: &[IngestMessage], items: &[IngestItemRef]) -> V
     body
 }
 
+/// Messages for the tests of this module and of the sink.
 #[cfg(test)]
-mod tests {
+pub mod fixtures {
     use super::*;
     use crate::encoder::IngestEncoder;
 
-    fn message(body: &str) -> IngestMessage {
+    /// `body` as consumed, encoded into the indices `events` and `records`.
+    pub fn message(body: &str) -> IngestMessage {
         let delivery = IngestDelivery::mock(body.as_bytes().to_vec());
         let encoded =
             IngestEncoder::new("events", "records").encode(body.as_bytes()).map_err(|error| error.to_string());
         IngestMessage::new(delivery, encoded)
     }
 
-    /// A valid `RecordGenerated` whose record id is `id` and whose event id ends in `id` (a digit).
-    fn record(id: &str) -> String {
+    /// A valid `RecordGenerated` whose record id is `id` and whose event id ends in `id` (a hex digit).
+    pub fn record(id: &str) -> String {
         format!(
-            r#"{{"event_id":"00000000-0000-4000-8000-00000000000{id}","type":"RecordGenerated","job_id":"j","sequence":1,"tenant":"t","record_id":"{id}","index":0,"record":{{}},"correlation_id":"c","occurred_at":"2026-11-27T00:00:00Z"}}"#
+            r#"{{"event_id":"{}","type":"RecordGenerated","job_id":"j","sequence":1,"tenant":"t","record_id":"{id}","index":0,"record":{{}},"correlation_id":"c","occurred_at":"2026-11-27T00:00:00Z"}}"#,
+            event_id(id)
         )
     }
+
+    pub fn event_id(id: &str) -> String {
+        format!("00000000-0000-4000-8000-00000000000{id}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{message, record};
+    use super::*;
 
     fn limits(max_docs: usize, max_bytes: usize) -> IngestBatchLimits {
         IngestBatchLimits { max_docs, max_bytes, max_wait: Duration::from_millis(200) }
@@ -193,6 +219,43 @@ mod tests {
         assert!(batch.has_room_for(&first));
         batch.push(first);
         assert!(!batch.has_room_for(&message(&record("2"))));
+    }
+
+    fn item(message: usize, action: usize) -> IngestItemRef {
+        IngestItemRef { message, action }
+    }
+
+    #[test]
+    fn a_request_is_split_in_two_at_a_message_boundary_keeping_each_messages_actions_together() {
+        let items = [item(0, 0), item(0, 1), item(1, 0), item(3, 0), item(3, 1), item(4, 0), item(4, 1)];
+        let (first, second) = split_by_message(&items).unwrap();
+        assert_eq!(first, items[..3].to_vec());
+        assert_eq!(second, items[3..].to_vec());
+        let (first, second) = split_by_message(&items[..3]).unwrap();
+        assert_eq!((first, second), (vec![item(0, 0), item(0, 1)], vec![item(1, 0)]));
+    }
+
+    #[test]
+    fn repeated_splitting_ends_at_single_messages() {
+        let items: Vec<IngestItemRef> = (0..5).flat_map(|message| [item(message, 0), item(message, 1)]).collect();
+        let (mut chunks, mut singles) = (vec![items], Vec::new());
+        while let Some(chunk) = chunks.pop() {
+            match split_by_message(&chunk) {
+                Some((first, second)) => chunks.extend([first, second]),
+                None => singles.push(chunk),
+            }
+        }
+        singles.sort_by_key(|chunk| chunk[0].message);
+        let expected: Vec<Vec<IngestItemRef>> =
+            (0..5).map(|message| vec![item(message, 0), item(message, 1)]).collect();
+        assert_eq!(singles, expected);
+    }
+
+    #[test]
+    fn one_messages_actions_are_not_split() {
+        assert_eq!(split_by_message(&[item(2, 0), item(2, 1)]), None);
+        assert_eq!(split_by_message(&[item(2, 1)]), None);
+        assert_eq!(split_by_message(&[]), None);
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Drives one batch to durability: send, classify each item, resend only what Elasticsearch asked to have resent,
-//! then dead-letter what it refused for good and ack everything else. Nothing is acked before all its items settle.
+//! split a request it refused for its content until the messages it refuses are alone, then dead-letter what it
+//! refused for good and ack everything else. Nothing is acked before all its items settle.
 
 use crate::acks::IngestAcks;
 use crate::backoff::IngestBackoff;
 use crate::dead_letter::IngestDeadLetter;
 use crate::metrics::IngestMetrics;
-use crate::request_builder::{IngestFate, IngestItemRef, IngestMessage, build_bulk_body, pending_items};
+use crate::request_builder::{
+    IngestFate, IngestItemRef, IngestMessage, build_bulk_body, pending_items, split_by_message,
+};
 use crate::retry::{IngestBulkOutcome, IngestItemOutcome, IngestRetryLogic};
 use crate::service::IngestService;
 use std::sync::Arc;
@@ -102,28 +105,88 @@ impl IngestSink {
     }
 
     /// Sends the batch until every item is stored, already present, or refused for good (its message then bound
-    /// for the dead-letter exchange).
+    /// for the dead-letter exchange). A request refused for its content is split, so the rest still lands.
     pub async fn index(&self, messages: &mut [IngestMessage]) {
-        let mut pending = pending_items(messages);
-        let mut backoff = IngestBackoff::for_bulk(self.retry_max_backoff);
-        while !pending.is_empty() {
-            let body = build_bulk_body(messages, &pending);
-            let outcome = match self.service.send(body).await {
-                Ok(reply) => IngestRetryLogic::classify(reply.status, &reply.body, pending.len()),
-                Err(error) => IngestBulkOutcome::RetryAll { status: None, reason: error.0 },
-            };
-            pending = match outcome {
-                IngestBulkOutcome::Items(outcomes) => self.apply_outcomes(messages, pending, outcomes),
-                IngestBulkOutcome::RetryAll { status, reason } => {
-                    self.metrics.add_retries(1);
-                    log_whole_request_failure(status, &reason, pending.len(), backoff.attempt());
-                    pending
+        let mut retries = IngestBatchRetries::new(self.retry_max_backoff);
+        let mut chunks = vec![pending_items(messages)];
+        while let Some(mut chunk) = chunks.pop() {
+            chunk.retain(|item| messages[item.message].is_owed());
+            if chunk.is_empty() {
+                continue;
+            }
+            let outcome = self.send(messages, &chunk).await;
+            match self.next_step(messages, chunk, outcome, &mut retries) {
+                IngestNext::Done => {}
+                IngestNext::Split(first, second) => chunks.extend([second, first]),
+                IngestNext::Resend(items) => {
+                    tokio::time::sleep(retries.backoff.next_delay()).await;
+                    chunks.push(items);
                 }
-            };
-            if !pending.is_empty() {
-                tokio::time::sleep(backoff.next_delay()).await;
             }
         }
+    }
+
+    async fn send(&self, messages: &[IngestMessage], chunk: &[IngestItemRef]) -> IngestBulkOutcome {
+        let body = build_bulk_body(messages, chunk);
+        match self.service.send(body).await {
+            Ok(reply) => IngestRetryLogic::classify(reply.status, &reply.body, chunk.len()),
+            Err(error) => IngestBulkOutcome::RetryAll { status: None, reason: error.0 },
+        }
+    }
+
+    fn next_step(
+        &self,
+        messages: &mut [IngestMessage],
+        chunk: Vec<IngestItemRef>,
+        outcome: IngestBulkOutcome,
+        retries: &mut IngestBatchRetries,
+    ) -> IngestNext {
+        match outcome {
+            IngestBulkOutcome::Items(outcomes) => {
+                let again = self.apply_outcomes(messages, chunk, outcomes);
+                if again.is_empty() {
+                    return IngestNext::Done;
+                }
+                retries.failed();
+                IngestNext::Resend(again)
+            }
+            IngestBulkOutcome::Refused { status, reason } => self.narrow_down(messages, chunk, status, reason, retries),
+            IngestBulkOutcome::RetryAll { status, reason } => {
+                retries.failed();
+                self.metrics.add_retries(1);
+                log_whole_request_failure(status, &reason, chunk.len(), retries.backoff.attempt());
+                IngestNext::Resend(chunk)
+            }
+        }
+    }
+
+    /// A request refused for what it holds is split in two, each half sent on its own, until the messages it
+    /// refuses are alone; one refused alone is dead-lettered, once Elasticsearch has taken some other request
+    /// since this batch's refusals began. Until then the refusal may be everyone's (a proxy, a setting) and
+    /// dead-lettering would drain the queue into the dead letters, so it is retried.
+    fn narrow_down(
+        &self,
+        messages: &mut [IngestMessage],
+        chunk: Vec<IngestItemRef>,
+        status: u16,
+        reason: String,
+        retries: &mut IngestBatchRetries,
+    ) -> IngestNext {
+        let refused_since = retries.failed();
+        if let Some((first, second)) = split_by_message(&chunk) {
+            self.metrics.add_retries(1);
+            warn!(status, %reason, items = chunk.len(), first_half = first.len(),
+                  "Elasticsearch refused the bulk request for its content; sending each half on its own");
+            return IngestNext::Split(first, second);
+        }
+        if self.service.accepted_since(refused_since) {
+            messages[chunk[0].message].refuse(reason);
+            return IngestNext::Done;
+        }
+        self.metrics.add_retries(1);
+        error!(status, %reason, items = chunk.len(), attempt = retries.backoff.attempt(),
+               "Elasticsearch refused a message on its own and has taken no other request since; retrying");
+        IngestNext::Resend(chunk)
     }
 
     /// Marks refused messages for dead-lettering and returns the items to send again.
@@ -163,13 +226,44 @@ impl IngestSink {
     }
 }
 
+/// What is left to do with one chunk of a batch after its bulk request was answered.
+enum IngestNext {
+    Done,
+    /// Send these items again, after a backoff.
+    Resend(Vec<IngestItemRef>),
+    /// Send each half on its own, the first first, without waiting.
+    Split(Vec<IngestItemRef>, Vec<IngestItemRef>),
+}
+
+/// One batch's retries: the backoff between them, and when its requests began to fail or be refused.
+struct IngestBatchRetries {
+    backoff: IngestBackoff,
+    failing_since: Option<Instant>,
+}
+
+impl IngestBatchRetries {
+    fn new(max_backoff: Duration) -> Self {
+        Self { backoff: IngestBackoff::for_bulk(max_backoff), failing_since: None }
+    }
+
+    /// Notes a failure and returns when the failures began.
+    fn failed(&mut self) -> Instant {
+        *self.failing_since.get_or_insert_with(Instant::now)
+    }
+}
+
 fn log_whole_request_failure(status: Option<u16>, reason: &str, items: usize, attempt: u32) {
     let transient = status.is_none_or(IngestRetryLogic::is_transient_status);
     if transient {
         warn!(status, %reason, items, attempt, "bulk request failed; retrying the whole batch");
     } else {
-        // A 4xx for the whole request means misconfiguration (auth, URL, proxy), not a bad document: keep the
-        // messages and keep trying rather than dead-letter everything.
+        // A 4xx for the whole request other than a refusal of its content (`Refused`) means misconfiguration
+        // (auth, URL, proxy), not a bad document: keep the messages and keep trying rather than dead-letter
+        // everything.
         error!(status, %reason, items, attempt, "Elasticsearch rejected the whole bulk request; retrying");
     }
 }
+
+#[cfg(test)]
+#[path = "sink_tests.rs"]
+mod tests;
