@@ -9,7 +9,7 @@ use crate::flights::{IngestFlights, report_join};
 use crate::log_encoder::IngestCodec;
 use crate::metrics::IngestMetrics;
 use crate::queue_depth::IngestQueueDepth;
-use crate::request_builder::{IngestBatch, IngestBatchLimits, IngestMessage};
+use crate::request_builder::{IngestBatch, IngestBatchLimits, IngestFate, IngestMessage};
 use crate::sink::IngestSink;
 use futures_lite::StreamExt;
 use lapin::Acker;
@@ -214,11 +214,11 @@ impl IngestConsumer {
         self.metrics.add_received(1);
         let delivery = IngestDelivery::from_delivery(delivery);
         let encoded = self.codec.encode(&delivery.body);
-        if let Err(reason) = &encoded {
-            warn!(%reason, queue = %self.config.queue, bytes = delivery.body.len(),
+        let message = IngestMessage::new(delivery, encoded, self.config.max_doc_bytes);
+        if let IngestFate::DeadLetter(reason) = &message.fate {
+            warn!(%reason, queue = %self.config.queue, bytes = message.delivery.body.len(),
                   "message cannot be indexed; dead-lettering it");
         }
-        let message = IngestMessage::new(delivery, encoded);
         if !batch.has_room_for(&message) {
             flights.launch(batch.take()).await;
         }

@@ -1,6 +1,7 @@
 //! Gathers encoded messages into batches (closed by document count, bytes or age, whichever comes first) and
 //! concatenates the actions still owed into one `_bulk` request body.
 
+use crate::config::ENV_PREFIX;
 use crate::consumer::IngestDelivery;
 use crate::encoder::IngestEncoded;
 use std::time::Duration;
@@ -23,10 +24,18 @@ pub struct IngestMessage {
 }
 
 impl IngestMessage {
-    /// A message whose body could not be encoded is dead-lettered with the encoder's reason.
-    pub fn new(delivery: IngestDelivery, encoded: Result<IngestEncoded, String>) -> Self {
+    /// A message whose body could not be encoded is dead-lettered with the encoder's reason, and so is one with a
+    /// bulk action over `max_doc_bytes`, unsent.
+    pub fn new(delivery: IngestDelivery, encoded: Result<IngestEncoded, String>, max_doc_bytes: usize) -> Self {
         match encoded {
-            Ok(encoded) => Self { delivery, encoded: Some(encoded), fate: IngestFate::Index },
+            Ok(mut encoded) => match oversized_action(&encoded, max_doc_bytes) {
+                None => Self { delivery, encoded: Some(encoded), fate: IngestFate::Index },
+                Some(reason) => {
+                    // Its identity stays for the logs; its actions, never to be sent, need not count in the batch.
+                    encoded.actions.clear();
+                    Self { delivery, encoded: Some(encoded), fate: IngestFate::DeadLetter(reason) }
+                }
+            },
             Err(reason) => Self { delivery, encoded: None, fate: IngestFate::DeadLetter(reason) },
         }
     }
@@ -58,6 +67,18 @@ impl IngestMessage {
     pub fn job_id(&self) -> &str {
         self.encoded.as_ref().map_or("", |encoded| encoded.job_id.as_str())
     }
+}
+
+/// Why a message may not be sent: an action (action line and document) over `max_doc_bytes`. Elasticsearch refuses
+/// a request over `http.max_content_length` (100 MB by default) whole, and a document anywhere near that costs it
+/// memory enough to trip its circuit breakers (429, for ever) before that.
+fn oversized_action(encoded: &IngestEncoded, max_doc_bytes: usize) -> Option<String> {
+    let largest = encoded.actions.iter().map(|action| action.ndjson.len()).max()?;
+    (largest > max_doc_bytes).then(|| {
+        format!(
+            "document_too_large: a bulk action of {largest} bytes, over {ENV_PREFIX}MAX_DOC_BYTES ({max_doc_bytes})"
+        )
+    })
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -171,10 +192,15 @@ pub mod fixtures {
 
     /// `body` as consumed, encoded into the indices `events` and `records`.
     pub fn message(body: &str) -> IngestMessage {
+        message_within(body, usize::MAX)
+    }
+
+    /// `body` as consumed where a bulk action may hold at most `max_doc_bytes`.
+    pub fn message_within(body: &str, max_doc_bytes: usize) -> IngestMessage {
         let delivery = IngestDelivery::mock(body.as_bytes().to_vec());
         let encoded =
             IngestEncoder::new("events", "records").encode(body.as_bytes()).map_err(|error| error.to_string());
-        IngestMessage::new(delivery, encoded)
+        IngestMessage::new(delivery, encoded, max_doc_bytes)
     }
 
     /// A valid `RecordGenerated` whose record id is `id` and whose event id ends in `id` (a hex digit).
@@ -192,7 +218,7 @@ pub mod fixtures {
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::{message, record};
+    use super::fixtures::{message, message_within, record};
     use super::*;
 
     fn limits(max_docs: usize, max_bytes: usize) -> IngestBatchLimits {
@@ -219,6 +245,22 @@ mod tests {
         assert!(batch.has_room_for(&first));
         batch.push(first);
         assert!(!batch.has_room_for(&message(&record("2"))));
+    }
+
+    #[test]
+    fn a_message_with_an_action_over_the_document_limit_is_dead_lettered_unsent() {
+        let whole = message(&record("1"));
+        let largest = whole.encoded.as_ref().unwrap().actions.iter().map(|action| action.ndjson.len()).max().unwrap();
+        assert!(message_within(&record("1"), largest).is_owed(), "an action of exactly the limit is sent");
+        let refused = message_within(&record("1"), largest - 1);
+        let reason = format!(
+            "document_too_large: a bulk action of {largest} bytes, over SDG_INGEST_MAX_DOC_BYTES ({})",
+            largest - 1
+        );
+        assert_eq!(refused.fate, IngestFate::DeadLetter(reason));
+        assert_eq!(refused.event_id(), "00000000-0000-4000-8000-000000000001", "its identity stays for the logs");
+        assert_eq!((refused.docs(), refused.bytes()), (0, 0));
+        assert!(pending_items(&[refused]).is_empty());
     }
 
     fn item(message: usize, action: usize) -> IngestItemRef {
