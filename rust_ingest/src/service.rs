@@ -1,8 +1,7 @@
 //! The HTTP side: one pooled client POSTing NDJSON to `_bulk`, shared by every batch in flight.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -28,8 +27,6 @@ impl fmt::Display for IngestTransportError {
 pub struct IngestService {
     client: reqwest::Client,
     bulk_url: String,
-    /// When Elasticsearch last answered a bulk request with 2xx, whichever sink sent it.
-    last_accepted: Arc<Mutex<Option<Instant>>>,
 }
 
 impl IngestService {
@@ -41,13 +38,7 @@ impl IngestService {
             .tcp_nodelay(true)
             .user_agent(concat!("sdg-ingest/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { client, bulk_url, last_accepted: Arc::default() })
-    }
-
-    /// Whether Elasticsearch has answered any bulk request with 2xx after `since`: then a refusal or failure that
-    /// began at `since` is about what that batch holds, not about Elasticsearch or the way to it.
-    pub fn accepted_since(&self, since: Instant) -> bool {
-        self.last_accepted.lock().unwrap_or_else(PoisonError::into_inner).is_some_and(|accepted| accepted > since)
+        Ok(Self { client, bulk_url })
     }
 
     pub async fn send(&self, body: Vec<u8>) -> Result<IngestBulkReply, IngestTransportError> {
@@ -61,9 +52,6 @@ impl IngestService {
             .map_err(describe)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(describe)?;
-        if (200..300).contains(&status) {
-            *self.last_accepted.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
-        }
         Ok(IngestBulkReply { status, body: body.to_vec() })
     }
 }

@@ -11,7 +11,7 @@ use crate::request_builder::{
 };
 use crate::retry::{IngestBulkOutcome, IngestItemOutcome, IngestRetryLogic};
 use crate::service::IngestService;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tracing::{debug, error, info, warn};
 
@@ -24,6 +24,8 @@ pub struct IngestSink {
     service: IngestService,
     metrics: Arc<IngestMetrics>,
     retry_max_backoff: Duration,
+    /// When Elasticsearch last stored (or already held) a document this sink sent, from any batch.
+    last_stored: Mutex<Option<Instant>>,
     /// The sink of log lines says nothing per batch above debug: its own lines would be shipped, and settling
     /// those would make more, for ever.
     quiet: bool,
@@ -39,7 +41,7 @@ struct IngestTally {
 
 impl IngestSink {
     pub fn new(service: IngestService, metrics: Arc<IngestMetrics>, retry_max_backoff: Duration) -> Self {
-        Self { service, metrics, retry_max_backoff, quiet: false }
+        Self { service, metrics, retry_max_backoff, last_stored: Mutex::default(), quiet: false }
     }
 
     pub fn quiet(self) -> Self {
@@ -161,9 +163,9 @@ impl IngestSink {
     }
 
     /// A request refused for what it holds is split in two, each half sent on its own, until the messages it
-    /// refuses are alone; one refused alone is dead-lettered, once Elasticsearch has taken some other request
-    /// since this batch's refusals began. Until then the refusal may be everyone's (a proxy, a setting) and
-    /// dead-lettering would drain the queue into the dead letters, so it is retried.
+    /// refuses are alone; one refused alone is dead-lettered, once Elasticsearch has stored documents of another
+    /// request since this batch's refusals began. Until then the refusal may be everyone's (a proxy, a setting)
+    /// and dead-lettering would drain the queue into the dead letters, so it is retried.
     fn narrow_down(
         &self,
         messages: &mut [IngestMessage],
@@ -179,14 +181,21 @@ impl IngestSink {
                   "Elasticsearch refused the bulk request for its content; sending each half on its own");
             return IngestNext::Split(first, second);
         }
-        if self.service.accepted_since(refused_since) {
+        if self.stored_since(refused_since) {
             messages[chunk[0].message].refuse(reason);
             return IngestNext::Done;
         }
         self.metrics.add_retries(1);
         error!(status, %reason, items = chunk.len(), attempt = retries.backoff.attempt(),
-               "Elasticsearch refused a message on its own and has taken no other request since; retrying");
+               "Elasticsearch refused a message on its own and has stored nothing else since; retrying");
         IngestNext::Resend(chunk)
+    }
+
+    /// Whether Elasticsearch has stored a document this sink sent after `since`: then a refusal or failure that
+    /// began at `since` is about what that batch holds, not about Elasticsearch or the way to it. (A 2xx answer
+    /// alone proves nothing: every item in it may have failed, as under a read-only block.)
+    fn stored_since(&self, since: Instant) -> bool {
+        self.last_stored.lock().unwrap_or_else(PoisonError::into_inner).is_some_and(|stored| stored > since)
     }
 
     /// Marks refused messages for dead-lettering and returns the items to send again.
@@ -215,6 +224,9 @@ impl IngestSink {
         }
         self.metrics.add_docs_indexed(tally.indexed);
         self.metrics.add_docs_already_ingested(tally.already_ingested);
+        if tally.indexed + tally.already_ingested > 0 {
+            *self.last_stored.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        }
         // A message already bound for the dead-letter exchange needs none of its other items retried.
         again.retain(|item| messages[item.message].is_owed());
         if let Some(reason) = retry_reason.filter(|_| !again.is_empty()) {

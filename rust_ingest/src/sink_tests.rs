@@ -162,3 +162,17 @@ async fn items_refused_for_now_are_resent_alone_until_taken() {
     assert_eq!(rendered(&sink, "sdg_ingest_docs_indexed_total"), "4");
     assert_eq!(rendered(&sink, "sdg_ingest_retries_total"), "4", "two items resent twice");
 }
+
+#[tokio::test]
+async fn answers_that_stored_nothing_do_not_make_a_refusal_the_messages_fault() {
+    let poison = event_id("7");
+    let (service, _) = fake_elasticsearch(move |body| {
+        if body.contains(&poison) { (400, MALFORMED_400.to_owned()) } else { bulk_answer(body, |_| 503) }
+    })
+    .await;
+    let sink = sink(service);
+    let (mut alone, mut others) = (records(&["7"]), records(&["1", "2"]));
+    let both = async { tokio::join!(sink.index(&mut alone), sink.index(&mut others)) };
+    assert!(tokio::time::timeout(Duration::from_millis(300), both).await.is_err(), "still retrying");
+    assert_eq!(fates(&alone), vec![IngestFate::Index], "a 200 whose every item failed is no proof");
+}
