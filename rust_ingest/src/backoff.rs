@@ -1,6 +1,16 @@
-//! How long to wait before trying again: exponential backoff with jitter, capped.
+//! How long to wait before trying again (exponential backoff with jitter, capped), and how long one batch may go
+//! on failing.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How a batch retries: the ceiling of the backoff between its requests (`SDG_INGEST_RETRY_MAX_BACKOFF_MS`), and
+/// how long it may go on failing while Elasticsearch stores other batches' documents before its failing messages
+/// are handed back to the broker (`SDG_INGEST_RETRY_BUDGET_MS`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IngestRetryLimits {
+    pub max_backoff: Duration,
+    pub budget: Duration,
+}
 
 /// Exponential backoff with "equal jitter": each delay is at least half its ceiling, so retries spread out without
 /// collapsing to zero, and the ceiling stops growing at `cap`.
@@ -47,6 +57,29 @@ impl IngestBackoff {
     }
 }
 
+/// One batch's retries: the backoff between them, and since when its requests have been failing or refused.
+pub struct IngestBatchRetries {
+    pub backoff: IngestBackoff,
+    budget: Duration,
+    failing_since: Option<Instant>,
+}
+
+impl IngestBatchRetries {
+    pub fn new(limits: IngestRetryLimits) -> Self {
+        Self { backoff: IngestBackoff::for_bulk(limits.max_backoff), budget: limits.budget, failing_since: None }
+    }
+
+    /// Notes a failure at `now`; returns when the failures began.
+    pub fn failed(&mut self, now: Instant) -> Instant {
+        *self.failing_since.get_or_insert(now)
+    }
+
+    /// When the failures began, if they have lasted the whole budget by `now`.
+    pub fn spent_since(&self, now: Instant) -> Option<Instant> {
+        self.failing_since.filter(|since| now.saturating_duration_since(*since) >= self.budget)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +105,26 @@ mod tests {
         }
         backoff.reset();
         assert_eq!(backoff.ceiling(), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn bulk_backoff_never_exceeds_the_configured_ceiling_however_long_it_goes_on() {
+        let mut backoff = IngestBackoff::for_bulk(Duration::from_millis(1500));
+        let delays: Vec<Duration> = (0..10_000).map(|_| backoff.next_delay()).collect();
+        assert!(delays.iter().all(|delay| *delay <= Duration::from_millis(1500)));
+        assert!(delays[9_000..].iter().all(|delay| *delay >= Duration::from_millis(750)), "stays at the ceiling");
+        assert_eq!(backoff.ceiling(), Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn a_batch_spends_its_budget_only_from_its_first_failure() {
+        let limits = IngestRetryLimits { max_backoff: Duration::from_secs(30), budget: Duration::from_secs(300) };
+        let mut retries = IngestBatchRetries::new(limits);
+        let start = Instant::now();
+        assert_eq!(retries.spent_since(start + Duration::from_secs(3600)), None, "no failure, no budget spent");
+        assert_eq!(retries.failed(start), start);
+        assert_eq!(retries.failed(start + Duration::from_secs(200)), start, "the first failure is kept");
+        assert_eq!(retries.spent_since(start + Duration::from_secs(299)), None);
+        assert_eq!(retries.spent_since(start + Duration::from_secs(300)), Some(start));
     }
 }

@@ -26,6 +26,9 @@ pub struct IngestConfig {
     pub metrics_addr: SocketAddr,
     pub queue_depth_poll: Duration,
     pub retry_max_backoff: Duration,
+    /// How long a batch may go on failing while Elasticsearch stores other batches before its failing messages are
+    /// handed back to the broker (nack, requeue).
+    pub retry_budget: Duration,
     pub log_level: tracing::Level,
     /// Log lines of every service (`log.#` on `sdg.ops`), written into `<logs_index_prefix>YYYY.MM.DD`; `off` (read
     /// as empty): no log consumer.
@@ -78,6 +81,7 @@ impl IngestConfig {
             metrics_addr: env.parsed("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9464)), "HOST:PORT")?,
             queue_depth_poll: Duration::from_millis(env.parsed("QUEUE_DEPTH_POLL_MS", 5000, "milliseconds")?),
             retry_max_backoff: Duration::from_millis(env.parsed("RETRY_MAX_BACKOFF_MS", 30_000, "milliseconds")?),
+            retry_budget: Duration::from_millis(env.parsed("RETRY_BUDGET_MS", 300_000, "milliseconds")?),
             log_level: env.parsed("LOG_LEVEL", tracing::Level::INFO, "trace, debug, info, warn or error")?,
             logs_queue: Some(env.string("LOGS_QUEUE", "sdg.ingest.logs"))
                 .filter(|queue| queue != "off")
@@ -100,6 +104,7 @@ impl IngestConfig {
             ("MAX_IN_FLIGHT", self.max_in_flight),
             ("QUEUE_DEPTH_POLL_MS", self.queue_depth_poll.as_millis() as usize),
             ("RETRY_MAX_BACKOFF_MS", self.retry_max_backoff.as_millis() as usize),
+            ("RETRY_BUDGET_MS", self.retry_budget.as_millis() as usize),
             ("LOG_BUFFER_LINES", self.log_buffer_lines),
         ];
         match checks.iter().find(|(_, value)| *value == 0) {
@@ -171,6 +176,7 @@ mod tests {
         assert_eq!(config.metrics_addr.to_string(), "127.0.0.1:9464");
         assert_eq!(config.queue_depth_poll, Duration::from_secs(5));
         assert_eq!(config.retry_max_backoff, Duration::from_secs(30));
+        assert_eq!(config.retry_budget, Duration::from_secs(300));
         assert_eq!(config.logs_queue, "sdg.ingest.logs");
         assert_eq!(config.logs_index_prefix, "sdg-logs-");
         assert!(config.log_shipping);
@@ -201,6 +207,16 @@ mod tests {
         assert_eq!(error.variable, "SDG_INGEST_MAX_DOC_BYTES");
         let error = config_from(&[("SDG_INGEST_MAX_DOC_BYTES", "20mb")]).unwrap_err();
         assert!(error.to_string().contains("a positive number of bytes"), "{error}");
+    }
+
+    #[test]
+    fn the_retry_budget_is_read_in_milliseconds_and_must_be_positive() {
+        assert_eq!(
+            config_from(&[("SDG_INGEST_RETRY_BUDGET_MS", "60000")]).unwrap().retry_budget,
+            Duration::from_secs(60)
+        );
+        let error = config_from(&[("SDG_INGEST_RETRY_BUDGET_MS", "0")]).unwrap_err();
+        assert_eq!(error.variable, "SDG_INGEST_RETRY_BUDGET_MS");
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub enum IngestFate {
     Index,
     /// Elasticsearch will never take it: published to the dead-letter exchange with this reason, then acked.
     DeadLetter(String),
+    /// It kept failing (for this reason) while Elasticsearch stored other messages: put back in the queue (nack,
+    /// requeue) for a later delivery, so it stalls nothing meanwhile; the queue's delivery limit dead-letters it if
+    /// that keeps happening.
+    Requeue(String),
 }
 
 /// One consumed message, what it encodes to, and what becomes of it.
@@ -49,6 +53,13 @@ impl IngestMessage {
     pub fn refuse(&mut self, reason: String) {
         if self.is_owed() {
             self.fate = IngestFate::DeadLetter(reason);
+        }
+    }
+
+    /// Binds the message to be put back in the queue, unless it is already bound elsewhere.
+    pub fn hand_back(&mut self, reason: String) {
+        if self.is_owed() {
+            self.fate = IngestFate::Requeue(reason);
         }
     }
 

@@ -3,7 +3,7 @@
 //! refused for good and ack everything else. Nothing is acked before all its items settle.
 
 use crate::acks::IngestAcks;
-use crate::backoff::IngestBackoff;
+use crate::backoff::{IngestBatchRetries, IngestRetryLimits};
 use crate::dead_letter::IngestDeadLetter;
 use crate::metrics::IngestMetrics;
 use crate::request_builder::{
@@ -23,12 +23,20 @@ const JOB_MILESTONES: [&str; 6] =
 pub struct IngestSink {
     service: IngestService,
     metrics: Arc<IngestMetrics>,
-    retry_max_backoff: Duration,
+    retry_limits: IngestRetryLimits,
     /// When Elasticsearch last stored (or already held) a document this sink sent, from any batch.
     last_stored: Mutex<Option<Instant>>,
     /// The sink of log lines says nothing per batch above debug: its own lines would be shipped, and settling
     /// those would make more, for ever.
     quiet: bool,
+}
+
+/// What became of one batch's messages when it settled.
+#[derive(Clone, Copy, Default)]
+struct IngestSettleCounts {
+    acked: u64,
+    dead_lettered: u64,
+    requeued: u64,
 }
 
 /// Tallies of one bulk response.
@@ -40,16 +48,16 @@ struct IngestTally {
 }
 
 impl IngestSink {
-    pub fn new(service: IngestService, metrics: Arc<IngestMetrics>, retry_max_backoff: Duration) -> Self {
-        Self { service, metrics, retry_max_backoff, last_stored: Mutex::default(), quiet: false }
+    pub fn new(service: IngestService, metrics: Arc<IngestMetrics>, retry_limits: IngestRetryLimits) -> Self {
+        Self { service, metrics, retry_limits, last_stored: Mutex::default(), quiet: false }
     }
 
     pub fn quiet(self) -> Self {
         Self { quiet: true, ..self }
     }
 
-    /// Dead-letters the refused messages (each confirmed by the broker, else put back), then settles the batch
-    /// with the broker through `acks`, and records the batch from `started`.
+    /// Dead-letters the refused messages (each confirmed by the broker, else put back), puts back those to be
+    /// handed back, then settles the batch with the broker through `acks`, and records the batch from `started`.
     pub async fn settle(
         &self,
         messages: &[IngestMessage],
@@ -57,45 +65,68 @@ impl IngestSink {
         acks: &IngestAcks,
         started: Instant,
     ) {
+        let mut counts = IngestSettleCounts::default();
         let mut tags = Vec::with_capacity(messages.len());
-        let mut dead_lettered = 0;
         for message in messages {
-            let tag = message.delivery.delivery_tag;
-            match &message.fate {
-                IngestFate::Index => tags.push((tag, true)),
-                IngestFate::DeadLetter(reason) => match dead_letter.publish(&message.delivery, reason).await {
-                    Ok(()) => {
-                        dead_lettered += 1;
-                        warn!(event_id = message.event_id(), job_id = message.job_id(), %reason, "message dead-lettered");
-                        tags.push((tag, true));
-                    }
-                    Err(failure) => {
-                        error!(event_id = message.event_id(), job_id = message.job_id(), %failure, %reason,
-                               "dead-lettering failed; requeueing the message");
-                        message.delivery.requeue().await;
-                        tags.push((tag, false));
-                    }
-                },
-            }
+            let ack = self.settle_message(message, dead_letter, &mut counts).await;
+            tags.push((message.delivery.delivery_tag, ack));
         }
-        let acked = match acks.settle(tags).await {
+        counts.acked = match acks.settle(tags).await {
             Ok(acked) => acked,
             Err(error) => {
                 warn!(%error, "ack failed; the channel is gone and the broker will redeliver (409s make that harmless)");
                 0
             }
         };
-        self.metrics.add_dead_lettered(dead_lettered);
-        self.metrics.add_acked(acked);
+        self.metrics.add_dead_lettered(counts.dead_lettered);
+        self.metrics.add_requeued(counts.requeued);
+        self.metrics.add_acked(counts.acked);
         let latency = started.elapsed();
         self.metrics.record_batch(latency);
+        self.log_settled(messages, &counts, latency);
+    }
+
+    /// Dead-letters or puts back `message` if its fate says so; whether it is then to be acked.
+    async fn settle_message(
+        &self,
+        message: &IngestMessage,
+        dead_letter: &IngestDeadLetter,
+        counts: &mut IngestSettleCounts,
+    ) -> bool {
+        let (event_id, job_id) = (message.event_id(), message.job_id());
+        match &message.fate {
+            IngestFate::Index => true,
+            IngestFate::DeadLetter(reason) => match dead_letter.publish(&message.delivery, reason).await {
+                Ok(()) => {
+                    counts.dead_lettered += 1;
+                    warn!(event_id, job_id, %reason, "message dead-lettered");
+                    true
+                }
+                Err(failure) => {
+                    error!(event_id, job_id, %failure, %reason, "dead-lettering failed; requeueing the message");
+                    message.delivery.requeue().await;
+                    counts.requeued += 1;
+                    false
+                }
+            },
+            IngestFate::Requeue(reason) => {
+                warn!(event_id, job_id, %reason, "message handed back to the queue for a later delivery");
+                message.delivery.requeue().await;
+                counts.requeued += 1;
+                false
+            }
+        }
+    }
+
+    fn log_settled(&self, messages: &[IngestMessage], counts: &IngestSettleCounts, latency: Duration) {
         let (messages_count, docs, latency_ms) =
             (messages.len(), pending_items(messages).len(), latency.as_millis() as u64);
+        let IngestSettleCounts { acked, dead_lettered, requeued } = *counts;
         if self.quiet {
-            debug!(messages = messages_count, docs, acked, dead_lettered, latency_ms, "batch settled");
+            debug!(messages = messages_count, docs, acked, dead_lettered, requeued, latency_ms, "batch settled");
             return;
         }
-        info!(messages = messages_count, docs, acked, dead_lettered, latency_ms, "batch settled");
+        info!(messages = messages_count, docs, acked, dead_lettered, requeued, latency_ms, "batch settled");
         for message in messages.iter().filter(|message| message.is_owed()) {
             if let Some(encoded) =
                 message.encoded.as_ref().filter(|encoded| JOB_MILESTONES.contains(&encoded.event_type))
@@ -109,7 +140,7 @@ impl IngestSink {
     /// Sends the batch until every item is stored, already present, or refused for good (its message then bound
     /// for the dead-letter exchange). A request refused for its content is split, so the rest still lands.
     pub async fn index(&self, messages: &mut [IngestMessage]) {
-        let mut retries = IngestBatchRetries::new(self.retry_max_backoff);
+        let mut retries = IngestBatchRetries::new(self.retry_limits);
         let mut chunks = vec![pending_items(messages)];
         while let Some(mut chunk) = chunks.pop() {
             chunk.retain(|item| messages[item.message].is_owed());
@@ -145,20 +176,59 @@ impl IngestSink {
     ) -> IngestNext {
         match outcome {
             IngestBulkOutcome::Items(outcomes) => {
-                let again = self.apply_outcomes(messages, chunk, outcomes);
+                let (again, reason) = self.apply_outcomes(messages, chunk, outcomes);
                 if again.is_empty() {
                     return IngestNext::Done;
                 }
-                retries.failed();
+                retries.failed(Instant::now());
+                if self.budget_spent(retries) {
+                    self.hand_back(messages, &again, &reason);
+                    return IngestNext::Done;
+                }
+                self.metrics.add_retries(again.len() as u64);
+                warn!(items = again.len(), first_reason = %reason,
+                      "Elasticsearch refused some items for now; retrying only those");
                 IngestNext::Resend(again)
             }
             IngestBulkOutcome::Refused { status, reason } => self.narrow_down(messages, chunk, status, reason, retries),
             IngestBulkOutcome::RetryAll { status, reason } => {
-                retries.failed();
+                retries.failed(Instant::now());
+                if self.budget_spent(retries) {
+                    return self.give_up_on(messages, chunk, &reason);
+                }
                 self.metrics.add_retries(1);
                 log_whole_request_failure(status, &reason, chunk.len(), retries.backoff.attempt());
                 IngestNext::Resend(chunk)
             }
+        }
+    }
+
+    /// Whether the batch has been failing for its whole budget while Elasticsearch stored other documents of this
+    /// sink: then what fails is in the batch, and retrying it any longer would stall everyone behind it (acks are
+    /// cumulative, so no later delivery can be acked before it). While Elasticsearch stores nothing at all (it is
+    /// down, or refuses everyone) the budget never runs out: there is nothing to stall, and nothing is handed back.
+    fn budget_spent(&self, retries: &IngestBatchRetries) -> bool {
+        retries.spent_since(Instant::now()).is_some_and(|since| self.stored_since(since))
+    }
+
+    /// A request that keeps failing as a whole is split, each half sent at once, until its messages that fail are
+    /// alone; those are handed back.
+    fn give_up_on(&self, messages: &mut [IngestMessage], chunk: Vec<IngestItemRef>, reason: &str) -> IngestNext {
+        if let Some((first, second)) = split_by_message(&chunk) {
+            self.metrics.add_retries(1);
+            warn!(%reason, items = chunk.len(), first_half = first.len(),
+                  "bulk request still failing while other batches are stored; sending each half on its own");
+            return IngestNext::Split(first, second);
+        }
+        self.hand_back(messages, &chunk, reason);
+        IngestNext::Done
+    }
+
+    fn hand_back(&self, messages: &mut [IngestMessage], items: &[IngestItemRef], reason: &str) {
+        let budget = self.retry_limits.budget;
+        let reason = format!("retry_budget_spent: still failing after {budget:?} of retries: {reason}");
+        for item in items {
+            messages[item.message].hand_back(reason.clone());
         }
     }
 
@@ -174,7 +244,7 @@ impl IngestSink {
         reason: String,
         retries: &mut IngestBatchRetries,
     ) -> IngestNext {
-        let refused_since = retries.failed();
+        let refused_since = retries.failed(Instant::now());
         if let Some((first, second)) = split_by_message(&chunk) {
             self.metrics.add_retries(1);
             warn!(status, %reason, items = chunk.len(), first_half = first.len(),
@@ -198,13 +268,13 @@ impl IngestSink {
         self.last_stored.lock().unwrap_or_else(PoisonError::into_inner).is_some_and(|stored| stored > since)
     }
 
-    /// Marks refused messages for dead-lettering and returns the items to send again.
+    /// Marks refused messages for dead-lettering and returns the items to send again, with the first reason given.
     fn apply_outcomes(
         &self,
         messages: &mut [IngestMessage],
         sent: Vec<IngestItemRef>,
         outcomes: Vec<IngestItemOutcome>,
-    ) -> Vec<IngestItemRef> {
+    ) -> (Vec<IngestItemRef>, String) {
         let mut tally = IngestTally::default();
         let mut again = Vec::new();
         let mut retry_reason = None;
@@ -229,12 +299,7 @@ impl IngestSink {
         }
         // A message already bound for the dead-letter exchange needs none of its other items retried.
         again.retain(|item| messages[item.message].is_owed());
-        if let Some(reason) = retry_reason.filter(|_| !again.is_empty()) {
-            self.metrics.add_retries(again.len() as u64);
-            warn!(items = again.len(), indexed = tally.indexed, first_reason = %reason,
-                  "Elasticsearch refused some items for now; retrying only those");
-        }
-        again
+        (again, retry_reason.unwrap_or_default())
     }
 }
 
@@ -245,23 +310,6 @@ enum IngestNext {
     Resend(Vec<IngestItemRef>),
     /// Send each half on its own, the first first, without waiting.
     Split(Vec<IngestItemRef>, Vec<IngestItemRef>),
-}
-
-/// One batch's retries: the backoff between them, and when its requests began to fail or be refused.
-struct IngestBatchRetries {
-    backoff: IngestBackoff,
-    failing_since: Option<Instant>,
-}
-
-impl IngestBatchRetries {
-    fn new(max_backoff: Duration) -> Self {
-        Self { backoff: IngestBackoff::for_bulk(max_backoff), failing_since: None }
-    }
-
-    /// Notes a failure and returns when the failures began.
-    fn failed(&mut self) -> Instant {
-        *self.failing_since.get_or_insert_with(Instant::now)
-    }
 }
 
 fn log_whole_request_failure(status: Option<u16>, reason: &str, items: usize, attempt: u32) {

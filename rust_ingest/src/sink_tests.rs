@@ -77,8 +77,14 @@ fn created(body: &str) -> (u16, String) {
     bulk_answer(body, |_| 201)
 }
 
+/// Backoff capped at 5 ms; a budget of an hour, unless a test gives one.
 fn sink(service: IngestService) -> IngestSink {
-    IngestSink::new(service, Arc::new(IngestMetrics::new()), Duration::from_millis(5))
+    sink_with_budget(service, Duration::from_secs(3600))
+}
+
+fn sink_with_budget(service: IngestService, budget: Duration) -> IngestSink {
+    let limits = IngestRetryLimits { max_backoff: Duration::from_millis(5), budget };
+    IngestSink::new(service, Arc::new(IngestMetrics::new()), limits)
 }
 
 fn records(ids: &[&str]) -> Vec<IngestMessage> {
@@ -175,4 +181,63 @@ async fn answers_that_stored_nothing_do_not_make_a_refusal_the_messages_fault() 
     let both = async { tokio::join!(sink.index(&mut alone), sink.index(&mut others)) };
     assert!(tokio::time::timeout(Duration::from_millis(300), both).await.is_err(), "still retrying");
     assert_eq!(fates(&alone), vec![IngestFate::Index], "a 200 whose every item failed is no proof");
+}
+
+const WHOLE_503: &str = r#"{"error":{"root_cause":[{"type":"unavailable_shards_exception","reason":"[sdg-events][0] primary shard is not active"}],"type":"unavailable_shards_exception","reason":"[sdg-events][0] primary shard is not active"},"status":503}"#;
+
+/// Indexes `failing` and, after 80 ms, `others` (which Elasticsearch stores) with the same sink.
+async fn index_beside_others(sink: &IngestSink, failing: &mut [IngestMessage], others: &mut [IngestMessage]) {
+    let later = async {
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        sink.index(others).await;
+    };
+    tokio::join!(sink.index(failing), later);
+}
+
+fn handed_back(fate: &IngestFate, cause: &str) -> bool {
+    matches!(fate, IngestFate::Requeue(reason)
+        if reason.starts_with("retry_budget_spent: still failing after 50ms of retries: ") && reason.contains(cause))
+}
+
+#[tokio::test]
+async fn items_failing_past_the_budget_while_other_batches_are_stored_are_handed_back() {
+    let poison = event_id("2");
+    let (service, _) = fake_elasticsearch(move |body| {
+        bulk_answer(body, |document| if document.contains(&poison) { 503 } else { 201 })
+    })
+    .await;
+    let sink = sink_with_budget(service, Duration::from_millis(50));
+    let (mut failing, mut others) = (records(&["1", "2", "3"]), records(&["4"]));
+    index_beside_others(&sink, &mut failing, &mut others).await;
+    let fates = fates(&failing);
+    assert_eq!((&fates[0], &fates[2]), (&IngestFate::Index, &IngestFate::Index));
+    assert!(handed_back(&fates[1], "unavailable_shards_exception: primary shard is not active"), "{fates:?}");
+}
+
+#[tokio::test]
+async fn a_request_failing_whole_past_the_budget_is_split_and_only_its_failing_message_handed_back() {
+    let poison = event_id("2");
+    let (service, _) =
+        fake_elasticsearch(
+            move |body| if body.contains(&poison) { (503, WHOLE_503.to_owned()) } else { created(body) },
+        )
+        .await;
+    let sink = sink_with_budget(service, Duration::from_millis(50));
+    let (mut failing, mut others) = (records(&["1", "2", "3"]), records(&["4"]));
+    index_beside_others(&sink, &mut failing, &mut others).await;
+    let fates = fates(&failing);
+    assert_eq!((&fates[0], &fates[2]), (&IngestFate::Index, &IngestFate::Index));
+    assert!(handed_back(&fates[1], "unavailable_shards_exception: [sdg-events][0] primary shard"), "{fates:?}");
+    assert_eq!(rendered(&sink, "sdg_ingest_docs_indexed_total"), "6", "1, 3 and 4, two documents each");
+}
+
+#[tokio::test]
+async fn while_elasticsearch_stores_nothing_a_failing_batch_is_never_handed_back() {
+    let (service, requests) = fake_elasticsearch(|_| (503, WHOLE_503.to_owned())).await;
+    let sink = sink_with_budget(service, Duration::from_millis(20));
+    let mut messages = records(&["1", "2", "3"]);
+    let indexed = tokio::time::timeout(Duration::from_millis(300), sink.index(&mut messages)).await;
+    assert!(indexed.is_err(), "still retrying");
+    assert!(messages.iter().all(IngestMessage::is_owed), "nothing handed back or dead-lettered");
+    assert!(requests.load(Ordering::SeqCst) > 3);
 }
