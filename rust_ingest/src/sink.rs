@@ -1,6 +1,7 @@
 //! Drives one batch to durability: send, classify each item, resend only what Elasticsearch asked to have resent,
-//! split a request it refused for its content until the messages it refuses are alone, then dead-letter what it
-//! refused for good and ack everything else. Nothing is acked before all its items settle.
+//! split a request it refused for its content until the messages it refuses are alone, hand back to the broker what
+//! kept failing past the retry budget while other batches were stored, then dead-letter what it refused for good and
+//! ack everything else. Nothing is acked before all its items settle.
 
 use crate::acks::IngestAcks;
 use crate::backoff::{IngestBatchRetries, IngestRetryLimits};
@@ -137,8 +138,9 @@ impl IngestSink {
         }
     }
 
-    /// Sends the batch until every item is stored, already present, or refused for good (its message then bound
-    /// for the dead-letter exchange). A request refused for its content is split, so the rest still lands.
+    /// Sends the batch until every item is stored, already present, refused for good (its message then bound for
+    /// the dead-letter exchange) or failing past the retry budget (its message then to be handed back). A request
+    /// refused for its content is split, so the rest still lands.
     pub async fn index(&self, messages: &mut [IngestMessage]) {
         let mut retries = IngestBatchRetries::new(self.retry_limits);
         let mut chunks = vec![pending_items(messages)];
