@@ -20,10 +20,15 @@ pub struct IngestConfig {
     pub batch_max_docs: usize,
     pub batch_max_bytes: usize,
     pub batch_max_wait: Duration,
+    /// A message with a bulk action (action line and document) over this many bytes is dead-lettered unsent.
+    pub max_doc_bytes: usize,
     pub max_in_flight: usize,
     pub metrics_addr: SocketAddr,
     pub queue_depth_poll: Duration,
     pub retry_max_backoff: Duration,
+    /// How long a batch may go on failing while Elasticsearch stores other batches before its failing messages are
+    /// handed back to the broker (nack, requeue).
+    pub retry_budget: Duration,
     pub log_level: tracing::Level,
     /// Log lines of every service (`log.#` on `sdg.ops`), written into `<logs_index_prefix>YYYY.MM.DD`; `off` (read
     /// as empty): no log consumer.
@@ -71,10 +76,12 @@ impl IngestConfig {
             batch_max_docs: env.parsed("BATCH_MAX_DOCS", 1000, "a positive integer")?,
             batch_max_bytes: env.parsed("BATCH_MAX_BYTES", 5 * 1024 * 1024, "a positive number of bytes")?,
             batch_max_wait: Duration::from_millis(env.parsed("BATCH_MAX_WAIT_MS", 200, "milliseconds")?),
+            max_doc_bytes: env.parsed("MAX_DOC_BYTES", 20 * 1024 * 1024, "a positive number of bytes")?,
             max_in_flight: env.parsed("MAX_IN_FLIGHT", 4, "a positive integer")?,
             metrics_addr: env.parsed("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9464)), "HOST:PORT")?,
             queue_depth_poll: Duration::from_millis(env.parsed("QUEUE_DEPTH_POLL_MS", 5000, "milliseconds")?),
             retry_max_backoff: Duration::from_millis(env.parsed("RETRY_MAX_BACKOFF_MS", 30_000, "milliseconds")?),
+            retry_budget: Duration::from_millis(env.parsed("RETRY_BUDGET_MS", 300_000, "milliseconds")?),
             log_level: env.parsed("LOG_LEVEL", tracing::Level::INFO, "trace, debug, info, warn or error")?,
             logs_queue: Some(env.string("LOGS_QUEUE", "sdg.ingest.logs"))
                 .filter(|queue| queue != "off")
@@ -93,9 +100,11 @@ impl IngestConfig {
             ("PREFETCH", self.prefetch as usize),
             ("BATCH_MAX_DOCS", self.batch_max_docs),
             ("BATCH_MAX_BYTES", self.batch_max_bytes),
+            ("MAX_DOC_BYTES", self.max_doc_bytes),
             ("MAX_IN_FLIGHT", self.max_in_flight),
             ("QUEUE_DEPTH_POLL_MS", self.queue_depth_poll.as_millis() as usize),
             ("RETRY_MAX_BACKOFF_MS", self.retry_max_backoff.as_millis() as usize),
+            ("RETRY_BUDGET_MS", self.retry_budget.as_millis() as usize),
             ("LOG_BUFFER_LINES", self.log_buffer_lines),
         ];
         match checks.iter().find(|(_, value)| *value == 0) {
@@ -173,10 +182,12 @@ mod tests {
         assert_eq!(config.batch_max_docs, 1000);
         assert_eq!(config.batch_max_bytes, 5 * 1024 * 1024);
         assert_eq!(config.batch_max_wait, Duration::from_millis(200));
+        assert_eq!(config.max_doc_bytes, 20 * 1024 * 1024);
         assert_eq!(config.max_in_flight, 4);
         assert_eq!(config.metrics_addr.to_string(), "127.0.0.1:9464");
         assert_eq!(config.queue_depth_poll, Duration::from_secs(5));
         assert_eq!(config.retry_max_backoff, Duration::from_secs(30));
+        assert_eq!(config.retry_budget, Duration::from_secs(300));
         assert_eq!(config.logs_queue, "sdg.ingest.logs");
         assert_eq!(config.logs_index_prefix, "sdg-logs-");
         assert!(config.log_shipping);
@@ -198,6 +209,25 @@ mod tests {
         assert_eq!(config.batch_max_wait, Duration::from_millis(50));
         assert_eq!(config.max_in_flight, 2);
         assert!(config.bulk_url().starts_with("http://es:9200/_bulk?"));
+    }
+
+    #[test]
+    fn the_document_size_limit_is_read_and_must_be_positive() {
+        assert_eq!(config_from(&[("SDG_INGEST_MAX_DOC_BYTES", "1048576")]).unwrap().max_doc_bytes, 1024 * 1024);
+        let error = config_from(&[("SDG_INGEST_MAX_DOC_BYTES", "0")]).unwrap_err();
+        assert_eq!(error.variable, "SDG_INGEST_MAX_DOC_BYTES");
+        let error = config_from(&[("SDG_INGEST_MAX_DOC_BYTES", "20mb")]).unwrap_err();
+        assert!(error.to_string().contains("a positive number of bytes"), "{error}");
+    }
+
+    #[test]
+    fn the_retry_budget_is_read_in_milliseconds_and_must_be_positive() {
+        assert_eq!(
+            config_from(&[("SDG_INGEST_RETRY_BUDGET_MS", "60000")]).unwrap().retry_budget,
+            Duration::from_secs(60)
+        );
+        let error = config_from(&[("SDG_INGEST_RETRY_BUDGET_MS", "0")]).unwrap_err();
+        assert_eq!(error.variable, "SDG_INGEST_RETRY_BUDGET_MS");
     }
 
     #[test]

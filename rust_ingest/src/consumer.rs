@@ -2,14 +2,14 @@
 //! consume with manual acks, and hand closed batches to the sink, several in flight at once.
 
 use crate::acks::IngestAcks;
+use crate::backoff::IngestBackoff;
 use crate::config::IngestConfig;
 use crate::dead_letter::IngestDeadLetter;
 use crate::flights::{IngestFlights, report_join};
 use crate::log_encoder::IngestCodec;
 use crate::metrics::IngestMetrics;
 use crate::queue_depth::IngestQueueDepth;
-use crate::request_builder::{IngestBatch, IngestBatchLimits, IngestMessage};
-use crate::retry::IngestBackoff;
+use crate::request_builder::{IngestBatch, IngestBatchLimits, IngestFate, IngestMessage};
 use crate::sink::IngestSink;
 use futures_lite::StreamExt;
 use lapin::Acker;
@@ -213,14 +213,12 @@ impl IngestConsumer {
     async fn take_in(&self, delivery: Delivery, batch: &mut IngestBatch, flights: &mut IngestFlights) {
         self.metrics.add_received(1);
         let delivery = IngestDelivery::from_delivery(delivery);
-        let message = match self.codec.encode(&delivery.body) {
-            Ok(encoded) => IngestMessage { delivery, encoded: Some(encoded), dead_letter_reason: None },
-            Err(reason) => {
-                warn!(%reason, queue = %self.config.queue, bytes = delivery.body.len(),
-                      "message cannot be indexed; dead-lettering it");
-                IngestMessage { delivery, encoded: None, dead_letter_reason: Some(reason) }
-            }
-        };
+        let encoded = self.codec.encode(&delivery.body);
+        let message = IngestMessage::new(delivery, encoded, self.config.max_doc_bytes);
+        if let IngestFate::DeadLetter(reason) = &message.fate {
+            warn!(%reason, queue = %self.config.queue, bytes = message.delivery.body.len(),
+                  "message cannot be indexed; dead-lettering it");
+        }
         if !batch.has_room_for(&message) {
             flights.launch(batch.take()).await;
         }

@@ -6,7 +6,7 @@
 //! waits. A line that finds the channel full is dropped and counted. `ship` publishes from the channel
 //! with confirms, holding one batch while RabbitMQ is away, and reports drops in a line of its own once it can.
 
-use crate::retry::IngestBackoff;
+use crate::backoff::IngestBackoff;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind};

@@ -2,6 +2,7 @@
 //! once everything it became is durable there.
 
 mod acks;
+mod backoff;
 mod config;
 mod consumer;
 mod dead_letter;
@@ -17,6 +18,7 @@ mod retry;
 mod service;
 mod sink;
 
+use backoff::IngestRetryLimits;
 use config::IngestConfig;
 use consumer::IngestConsumer;
 use encoder::IngestEncoder;
@@ -88,13 +90,14 @@ async fn run(config: IngestConfig, shipped_lines: mpsc::Receiver<Vec<u8>>, log_s
             return ExitCode::FAILURE;
         }
     };
-    let sink = Arc::new(IngestSink::new(service.clone(), metrics.clone(), config.retry_max_backoff));
+    let retry_limits = IngestRetryLimits { max_backoff: config.retry_max_backoff, budget: config.retry_budget };
+    let sink = Arc::new(IngestSink::new(service.clone(), metrics.clone(), retry_limits));
     let events = IngestCodec::Events(IngestEncoder::new(&config.events_index, &config.records_index));
     let events_consumer = IngestConsumer::new(config.clone(), events, sink, metrics);
     if config.logs_queue.is_empty() {
         events_consumer.run(shutdown).await;
     } else {
-        let logs_sink = Arc::new(IngestSink::new(service, logs_metrics.clone(), config.retry_max_backoff).quiet());
+        let logs_sink = Arc::new(IngestSink::new(service, logs_metrics.clone(), retry_limits).quiet());
         let logs = IngestCodec::Logs(IngestLogEncoder::new(&config.logs_index_prefix));
         let logs_consumer = IngestConsumer::new(config.for_logs(), logs, logs_sink, logs_metrics);
         tokio::join!(events_consumer.run(shutdown.clone()), logs_consumer.run(shutdown));

@@ -21,6 +21,7 @@ pub struct IngestMetrics {
     batch_latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     retries: AtomicU64,
     dead_lettered: AtomicU64,
+    requeued: AtomicU64,
     messages_acked: AtomicU64,
     /// Messages ready in the consumed queue at the last poll; -1 until the first poll answers.
     queue_messages_ready: AtomicI64,
@@ -72,6 +73,10 @@ impl IngestMetrics {
         self.dead_lettered.fetch_add(count, Ordering::Relaxed);
     }
 
+    pub fn add_requeued(&self, count: u64) {
+        self.requeued.fetch_add(count, Ordering::Relaxed);
+    }
+
     pub fn add_acked(&self, count: u64) {
         self.messages_acked.fetch_add(count, Ordering::Relaxed);
     }
@@ -93,10 +98,15 @@ impl IngestMetrics {
             ("sdg_ingest_batches_total", "Batches completed (all messages settled).", get(&self.batches)),
             (
                 "sdg_ingest_retries_total",
-                "Bulk items resent after 429/5xx, plus whole bulk requests resent.",
+                "Bulk items resent after 429/5xx, plus whole bulk requests resent or split in two.",
                 get(&self.retries),
             ),
             ("sdg_ingest_dead_lettered_total", "Messages sent to the dead-letter exchange.", get(&self.dead_lettered)),
+            (
+                "sdg_ingest_messages_requeued_total",
+                "Messages put back in the queue (nack with requeue) for a later delivery.",
+                get(&self.requeued),
+            ),
             ("sdg_ingest_messages_acked_total", "Messages acknowledged to RabbitMQ.", get(&self.messages_acked)),
         ];
         let mut text = String::new();
@@ -177,11 +187,15 @@ mod tests {
         metrics.add_docs_indexed(3);
         metrics.record_batch(Duration::from_millis(250));
         metrics.add_dead_lettered(1);
+        metrics.add_requeued(2);
         let text = metrics.render();
         assert!(text.contains("# TYPE sdg_ingest_docs_indexed_total counter\nsdg_ingest_docs_indexed_total 3\n"));
         assert!(text.contains("sdg_ingest_batch_latency_seconds_sum 0.25\n"));
         assert!(text.contains("sdg_ingest_batch_latency_seconds_count 1\n"));
         assert!(text.contains("sdg_ingest_dead_lettered_total 1\n"));
+        assert!(
+            text.contains("# TYPE sdg_ingest_messages_requeued_total counter\nsdg_ingest_messages_requeued_total 2\n")
+        );
         assert!(text.contains("sdg_ingest_retries_total 0\n"));
         assert!(text.contains("# TYPE sdg_ingest_queue_messages_ready gauge\nsdg_ingest_queue_messages_ready -1\n"));
     }

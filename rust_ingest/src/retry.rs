@@ -1,9 +1,8 @@
-//! What a bulk response means for each item (done, retry, dead-letter) and how long to wait before retrying.
+//! What a bulk response means for each item (done, retry, dead-letter). How long to wait is `backoff.rs`.
 
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// The fate of one bulk item.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +23,9 @@ pub enum IngestItemOutcome {
 pub enum IngestBulkOutcome {
     /// The request as a whole failed (or its answer cannot be matched to its items): resend every item.
     RetryAll { status: Option<u16>, reason: String },
+    /// The request as a whole was refused for what it holds (malformed, too large): sent again unchanged it would
+    /// be refused again, so it is split, and a message refused on its own is dead-lettered with `reason`.
+    Refused { status: u16, reason: String },
     /// One outcome per item, in request order.
     Items(Vec<IngestItemOutcome>),
 }
@@ -48,6 +50,9 @@ pub struct IngestRetryLogic;
 impl IngestRetryLogic {
     /// Classifies the HTTP status and body of a `_bulk` response that carried `expected_items` actions.
     pub fn classify(status: u16, body: &[u8], expected_items: usize) -> IngestBulkOutcome {
+        if Self::is_refusal_of_content(status) {
+            return IngestBulkOutcome::Refused { status, reason: refusal_reason(status, body) };
+        }
         if !(200..300).contains(&status) {
             return IngestBulkOutcome::RetryAll { status: Some(status), reason: whole_request_reason(status, body) };
         }
@@ -68,6 +73,14 @@ impl IngestRetryLogic {
     /// Whether a status for the whole request is one Elasticsearch uses for "busy or down, try again".
     pub fn is_transient_status(status: u16) -> bool {
         status == 429 || status >= 500
+    }
+
+    /// Whether a status for the whole request says its content is unacceptable: malformed (400), too large for
+    /// `http.max_content_length` or a proxy (413), unprocessable (422). Other 4xx depend on where and how the
+    /// request is sent, the same for every batch (credentials, the URL, a proxy), so they are retried rather than
+    /// dead-letter every message; 429 means busy.
+    pub fn is_refusal_of_content(status: u16) -> bool {
+        matches!(status, 400 | 413 | 422)
     }
 }
 
@@ -113,55 +126,29 @@ fn type_and_reason(error: &Value) -> String {
 }
 
 fn whole_request_reason(status: u16, body: &[u8]) -> String {
+    whole_request_error(status, body).unwrap_or_else(|| format!("HTTP status {status}"))
+}
+
+/// `bulk_request_refused: HTTP 413 Payload Too Large`, then Elasticsearch's error if the body holds one: what an
+/// operator reading the dead letter needs to see why.
+fn refusal_reason(status: u16, body: &[u8]) -> String {
+    let phrase = reqwest::StatusCode::from_u16(status).ok().and_then(|code| code.canonical_reason());
+    let mut reason = format!("bulk_request_refused: HTTP {status}");
+    if let Some(phrase) = phrase {
+        reason.push_str(&format!(" {phrase}"));
+    }
+    if let Some(error) = whole_request_error(status, body) {
+        reason.push_str(&format!(": {error}"));
+    }
+    reason
+}
+
+/// Elasticsearch's `error` (type and reason), or the start of whatever else the body is (a proxy's page), if any.
+fn whole_request_error(status: u16, body: &[u8]) -> Option<String> {
     match serde_json::from_slice::<Value>(body) {
-        Ok(value) if value.get("error").is_some() => error_reason(value.get("error"), status),
-        _ if body.is_empty() => format!("HTTP status {status}"),
-        _ => String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned(),
-    }
-}
-
-/// Exponential backoff with "equal jitter": each delay is at least half its ceiling, so retries spread out without
-/// collapsing to zero, and the ceiling stops growing at `cap`.
-#[derive(Clone, Debug)]
-pub struct IngestBackoff {
-    base: Duration,
-    cap: Duration,
-    attempt: u32,
-}
-
-impl IngestBackoff {
-    pub fn new(base: Duration, cap: Duration) -> Self {
-        Self { base, cap, attempt: 0 }
-    }
-
-    /// For bulk retries: 100 ms doubling up to `cap` (`SDG_INGEST_RETRY_MAX_BACKOFF_MS`, 30 s by default).
-    pub fn for_bulk(cap: Duration) -> Self {
-        Self::new(Duration::from_millis(100), cap)
-    }
-
-    /// For reconnecting to RabbitMQ and waiting for the queue: 500 ms doubling up to 30 s.
-    pub fn for_broker() -> Self {
-        Self::new(Duration::from_millis(500), Duration::from_secs(30))
-    }
-
-    pub fn attempt(&self) -> u32 {
-        self.attempt
-    }
-
-    pub fn ceiling(&self) -> Duration {
-        let factor = 2u32.saturating_pow(self.attempt.min(30));
-        self.base.saturating_mul(factor).min(self.cap)
-    }
-
-    pub fn next_delay(&mut self) -> Duration {
-        let ceiling = self.ceiling();
-        self.attempt = self.attempt.saturating_add(1);
-        let half = ceiling / 2;
-        half + half.mul_f64(rand::random_range(0.0..=1.0))
-    }
-
-    pub fn reset(&mut self) {
-        self.attempt = 0;
+        Ok(value) if value.get("error").is_some() => Some(error_reason(value.get("error"), status)),
+        _ if body.iter().all(u8::is_ascii_whitespace) => None,
+        _ => Some(String::from_utf8_lossy(&body[..body.len().min(300)]).trim().to_owned()),
     }
 }
 
@@ -180,6 +167,13 @@ mod tests {
     const ONE_429_ONE_201: &str = r#"{"took":3,"errors":true,"items":[{"create":{"_index":"sdg-events","_id":"a","status":429,"error":{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=108, max_coordinating_and_primary_bytes=0]"}}},{"create":{"_index":"sdg-events","_id":"b","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":5,"_primary_term":1,"status":201}}]}"#;
     const MAPPER_PARSING_400: &str = r#"{"took":1,"errors":true,"items":[{"create":{"_index":"sdg-records","_id":"job-1/0","status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse field [record.age] of type [long] in document with id 'job-1/0'. Preview of field's value: 'old'","caused_by":{"type":"illegal_argument_exception","reason":"For input string: \"old\""}}}}]}"#;
     const WHOLE_503: &str = r#"{"error":{"root_cause":[{"type":"unavailable_shards_exception","reason":"[sdg-events][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest [[sdg-events][0]] containing [2] requests]"}],"type":"unavailable_shards_exception","reason":"[sdg-events][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest [[sdg-events][0]] containing [2] requests]"},"status":503}"#;
+    // Whole-request refusals: the 400 as Elasticsearch 9.5.4 answered a malformed action line here; its 413 for a
+    // body over `http.max_content_length` has an empty body (elastic/elasticsearch#2902, #76705); nginx's page for
+    // a body over `client_max_body_size`; the 401 and 429 shapes as Elasticsearch documents them.
+    const MALFORMED_400: &str = r#"{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"Malformed action/metadata line [1], expected START_OBJECT but found [VALUE_STRING]"}],"type":"illegal_argument_exception","reason":"Malformed action/metadata line [1], expected START_OBJECT but found [VALUE_STRING]"},"status":400}"#;
+    const NGINX_413: &str = "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+    const UNAUTHENTICATED_401: &str = r#"{"error":{"root_cause":[{"type":"security_exception","reason":"missing authentication credentials for REST request [/_bulk]"}],"type":"security_exception","reason":"missing authentication credentials for REST request [/_bulk]"},"status":401}"#;
+    const CIRCUIT_BREAKER_429: &str = r#"{"error":{"root_cause":[{"type":"circuit_breaking_exception","reason":"[parent] Data too large, data for [<http_request>] would be [1024/1kb], which is larger than the limit of [1023/1023b]","bytes_wanted":1024,"bytes_limit":1023,"durability":"TRANSIENT"}],"type":"circuit_breaking_exception","reason":"[parent] Data too large, data for [<http_request>] would be [1024/1kb], which is larger than the limit of [1023/1023b]","bytes_wanted":1024,"bytes_limit":1023,"durability":"TRANSIENT"},"status":429}"#;
     const ITEM_503: &str = r#"{"took":60001,"errors":true,"items":[{"create":{"_index":"sdg-events","_id":"a","status":503,"error":{"type":"unavailable_shards_exception","reason":"[sdg-events][0] primary shard is not active"}}}]}"#;
 
     fn items(outcome: IngestBulkOutcome) -> Vec<IngestItemOutcome> {
@@ -257,6 +251,50 @@ mod tests {
     }
 
     #[test]
+    fn a_request_too_large_for_elasticsearch_is_refused_naming_the_status() {
+        let outcome = IngestRetryLogic::classify(413, b"", 1000);
+        let reason = "bulk_request_refused: HTTP 413 Payload Too Large".to_owned();
+        assert_eq!(outcome, IngestBulkOutcome::Refused { status: 413, reason });
+    }
+
+    #[test]
+    fn a_request_too_large_for_a_proxy_is_refused_with_the_start_of_its_page() {
+        let outcome = IngestRetryLogic::classify(413, NGINX_413.as_bytes(), 2);
+        assert!(
+            matches!(&outcome, IngestBulkOutcome::Refused { status: 413, reason }
+                if reason.starts_with("bulk_request_refused: HTTP 413 Payload Too Large: <html>")
+                    && reason.contains("<center>nginx</center>")),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_request_is_refused_with_elasticsearchs_type_and_reason() {
+        let outcome = IngestRetryLogic::classify(400, MALFORMED_400.as_bytes(), 3);
+        let reason = "bulk_request_refused: HTTP 400 Bad Request: illegal_argument_exception: Malformed \
+                      action/metadata line [1], expected START_OBJECT but found [VALUE_STRING]"
+            .to_owned();
+        assert_eq!(outcome, IngestBulkOutcome::Refused { status: 400, reason });
+    }
+
+    #[test]
+    fn whole_request_statuses_about_credentials_or_load_are_retried_not_refused() {
+        for (status, body) in [(401, UNAUTHENTICATED_401), (429, CIRCUIT_BREAKER_429), (404, ""), (403, "")] {
+            let outcome = IngestRetryLogic::classify(status, body.as_bytes(), 1);
+            assert!(
+                matches!(&outcome, IngestBulkOutcome::RetryAll { status: Some(got), .. } if *got == status),
+                "{status}: {outcome:?}"
+            );
+        }
+        let outcome = IngestRetryLogic::classify(429, CIRCUIT_BREAKER_429.as_bytes(), 1);
+        assert!(
+            matches!(&outcome, IngestBulkOutcome::RetryAll { reason, .. }
+                if reason.starts_with("circuit_breaking_exception: [parent] Data too large")),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
     fn item_503_is_retried() {
         let outcome = items(IngestRetryLogic::classify(200, ITEM_503.as_bytes(), 1));
         assert!(matches!(&outcome[0], IngestItemOutcome::Retry(_)));
@@ -269,28 +307,5 @@ mod tests {
             IngestRetryLogic::classify(200, b"<html>proxy</html>", 1),
             IngestBulkOutcome::RetryAll { .. }
         ));
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let mut backoff = IngestBackoff::new(Duration::from_millis(100), Duration::from_secs(30));
-        let ceilings: Vec<Duration> = (0..12)
-            .map(|_| {
-                let ceiling = backoff.ceiling();
-                let delay = backoff.next_delay();
-                assert!(delay >= ceiling / 2 && delay <= ceiling, "{delay:?} outside [{:?}, {ceiling:?}]", ceiling / 2);
-                ceiling
-            })
-            .collect();
-        assert_eq!(ceilings[0], Duration::from_millis(100));
-        assert_eq!(ceilings[1], Duration::from_millis(200));
-        assert_eq!(ceilings[5], Duration::from_millis(3200));
-        assert!(ceilings.windows(2).all(|pair| pair[0] <= pair[1]));
-        assert_eq!(ceilings[11], Duration::from_secs(30));
-        for _ in 0..100 {
-            assert!(backoff.next_delay() <= Duration::from_secs(30));
-        }
-        backoff.reset();
-        assert_eq!(backoff.ceiling(), Duration::from_millis(100));
     }
 }
