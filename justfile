@@ -56,7 +56,7 @@ prune-logs *args:
 asyncapi:
     python -m services.api.contracts
 
-# The dead-letter queue: just dead-letters list [--limit N] | redrive (--job ID | --message-id ID | --all) [--dry-run]
+# The dead-letter queue: just dead-letters list [--limit N] | redrive|drop (--job ID | --message-id ID | --all) [--dry-run]
 dead-letters *args:
     python -m services.common.dead_letters {{args}}
 

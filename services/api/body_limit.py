@@ -1,8 +1,10 @@
 """Request bodies, bounded: a pure ASGI middleware in front of the whole API.
 
-A declared Content-Length over the route's limit is answered 413 before a byte of the body is read. A body without
+A declared Content-Length over the route's limit is answered 413 without the body reaching the app. A body without
 one (chunked) is counted as it streams in: the read that passes the limit raises `BodyTooLarge`, an HTTPException
 the API's handlers turn into the same 413 problem (the middleware answers it itself when nothing inside did).
+Before answering, the middleware reads and discards up to DRAIN_BYTES more of the body: a client still sending
+would otherwise meet a connection reset instead of the answer. Past that the connection is simply closed.
 
 Why not FastAPI's own `max_body_size`: Starlette answers a too-large Content-Length with a `text/plain` 413 that
 replaces whatever the app answered, so the API's problem+json contract would not hold.
@@ -20,6 +22,7 @@ from services.api.errors import problem
 from services.api.settings import ApiSettings
 
 LimitOf = Callable[[Scope], int]  # the largest body, in bytes, the request's route accepts
+DRAIN_BYTES = 16 * 1024 * 1024
 
 
 def readable(size: int) -> str:
@@ -63,6 +66,7 @@ class BodyLimit:
         limit = self.limit_of(scope)
         declared = declared_length(scope)
         if declared is not None and declared > limit:
+            await drain(receive)
             await refuse(scope, receive, send, limit)
             return
         received, started = 0, False
@@ -73,6 +77,8 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    if message.get("more_body", False):
+                        await drain(receive)
                     raise BodyTooLarge(limit)
             return message
 
@@ -87,6 +93,18 @@ class BodyLimit:
             if started:
                 raise
             await refuse(scope, receive, send, limit)
+
+
+async def drain(receive: Receive) -> None:
+    """Reads and discards the rest of the body (at most DRAIN_BYTES of it)."""
+    discarded = 0
+    while discarded <= DRAIN_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        discarded += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:

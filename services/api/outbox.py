@@ -15,7 +15,7 @@ and the projector writes the same document from it (without the marker, which cl
 from typing import Any
 
 import structlog
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import AsyncElasticsearch, ConflictError
 
 from events import Envelope, parse_event
 from events.bus import EventBus
@@ -38,7 +38,12 @@ async def create_then_publish(es: AsyncElasticsearch, bus: EventBus, index: str,
 
 async def publish(es: AsyncElasticsearch, bus: EventBus, index: str, doc_id: str, event: Envelope) -> None:
     await bus.publish(event)
-    await es.update(index=index, id=doc_id, doc={"outbox": None, PENDING: False})
+    try:
+        # The projector may be rewriting the same document from the event right now (which drops the marker too):
+        # a conflict here is that rewrite, never a version that exists, so it must not reach the caller.
+        await es.update(index=index, id=doc_id, doc={"outbox": None, PENDING: False}, retry_on_conflict=5)
+    except ConflictError:
+        log.info("registry version rewritten while its outbox marker was cleared", index=index, version=doc_id)
 
 
 async def complete(es: AsyncElasticsearch, bus: EventBus, index: str, doc_id: str, doc: dict[str, Any]) -> None:

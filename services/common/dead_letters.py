@@ -1,6 +1,7 @@
 """The dead-letter queue `sdg.dead-letter`, for operators: list what is in it, and re-drive messages back onto the
 exchange they came from once their cause is fixed. `just dead-letters list [--limit N]`,
-`just dead-letters redrive (--job ID | --message-id ID | --all) [--dry-run]`.
+`just dead-letters redrive (--job ID | --message-id ID | --all) [--dry-run]`, and drop the ones that should never run
+again: `just dead-letters drop (--job ID | --message-id ID | --all) [--dry-run]`.
 
 Every dead letter also reaches the coordinator (its own copy, `sdg.coordinator.dead-letters`): a dead-lettered chunk
 has already failed its job, naming the chunk and why. Re-driving such a chunk does not revive the job (a worker
@@ -78,8 +79,13 @@ async def run(args: argparse.Namespace) -> int:
                 continue
             if not matches(info, args):
                 continue
-            print(("would re-drive " if args.dry_run else "re-driving ") + json.dumps(info))
-            if not args.dry_run:
+            would, doing = ("would re-drive ", "re-driving ") if args.command == "redrive" else ("would drop ", "dropping ")
+            print((would if args.dry_run else doing) + json.dumps(info))
+            if not args.dry_run and args.command == "drop":
+                await message.ack()
+                held.pop()
+                redriven += 1
+            elif not args.dry_run:
                 exchange = await channel.get_exchange(info["exchange"], ensure=False)
                 headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")}
                 await exchange.publish(aio_pika.Message(
@@ -95,7 +101,8 @@ async def run(args: argparse.Namespace) -> int:
         print(f"{shown} dead letter(s)" + (f", first {args.limit} shown" if shown > args.limit else ""),
               file=sys.stderr)
     else:
-        print(f"{redriven} re-driven" if not args.dry_run else "dry run: nothing re-driven", file=sys.stderr)
+        done = "re-driven" if args.command == "redrive" else "dropped"
+        print(f"{redriven} {done}" if not args.dry_run else f"dry run: nothing {done}", file=sys.stderr)
     return 0
 
 
@@ -106,12 +113,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="print each dead letter as one JSON line (the queue is unchanged)")
     listing.add_argument("--limit", type=int, default=100)
-    redrive = commands.add_parser("redrive", help="publish matching dead letters again where they came from")
-    which = redrive.add_mutually_exclusive_group(required=True)
-    which.add_argument("--job", help="every dead letter of this job")
-    which.add_argument("--message-id", help="one dead letter (its AMQP message id, the event id)")
-    which.add_argument("--all", action="store_true")
-    redrive.add_argument("--dry-run", action="store_true")
+    for name, what in (("redrive", "publish matching dead letters again where they came from"),
+                       ("drop", "remove matching dead letters for good (e.g. a message that can never be stored)")):
+        command = commands.add_parser(name, help=what)
+        which = command.add_mutually_exclusive_group(required=True)
+        which.add_argument("--job", help="every dead letter of this job")
+        which.add_argument("--message-id", help="one dead letter (its AMQP message id, the event id)")
+        which.add_argument("--all", action="store_true")
+        command.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
     for name in ("job", "message_id", "all", "dry_run"):
         args.__dict__.setdefault(name, None if name in ("job", "message_id") else False)
