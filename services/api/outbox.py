@@ -38,10 +38,21 @@ async def create_then_publish(es: AsyncElasticsearch, bus: EventBus, index: str,
 
 async def publish(es: AsyncElasticsearch, bus: EventBus, index: str, doc_id: str, event: Envelope) -> None:
     await bus.publish(event)
+    await clear_marker(es, index, doc_id)
+
+
+async def clear_marker(es: AsyncElasticsearch, index: str, doc_id: str) -> None:
+    """Rewrites the version's document without its outbox, exactly as the projector writes it from the event. The
+    projector may be rewriting it right now: a conflict is that rewrite (which drops the marker too), never a
+    version that exists, so it must not reach the caller."""
+    found = await es.get(index=index, id=doc_id)
+    source = found["_source"]
+    if "outbox" not in source and PENDING not in source:
+        return
+    clean = {key: value for key, value in source.items() if key not in ("outbox", PENDING)}
     try:
-        # The projector may be rewriting the same document from the event right now (which drops the marker too):
-        # a conflict here is that rewrite, never a version that exists, so it must not reach the caller.
-        await es.update(index=index, id=doc_id, doc={"outbox": None, PENDING: False}, retry_on_conflict=5)
+        await es.index(index=index, id=doc_id, document=clean, if_seq_no=found["_seq_no"],
+                       if_primary_term=found["_primary_term"])
     except ConflictError:
         log.info("registry version rewritten while its outbox marker was cleared", index=index, version=doc_id)
 
