@@ -84,6 +84,11 @@ bench-logs *args:
 bench-scale *args:
     python tests/benchmarks/bench_scale.py {{args}}
 
+# Data quality: customer records and a people schema with auto samplers on and off, through the dataset profile
+# (distinct ratio and top share per string field, records/s; prints a table, then JSON).
+bench-quality *args:
+    python tests/benchmarks/bench_quality.py {{args}}
+
 # Generation: constrained vs unconstrained speed, records/s by batch size, schema coverage, duplicates, RSS.
 bench-generate *args:
     python tests/benchmarks/bench_generate.py {{args}}
