@@ -84,8 +84,7 @@ bench-logs *args:
 bench-scale *args:
     python tests/benchmarks/bench_scale.py {{args}}
 
-# Data quality: customer records and a people schema with auto samplers on and off, through the dataset profile
-# (distinct ratio and top share per string field, records/s; prints a table, then JSON).
+# Data quality via the dataset profile: customers, and people with auto samplers on and off (a table, then JSON).
 bench-quality *args:
     python tests/benchmarks/bench_quality.py {{args}}
 
