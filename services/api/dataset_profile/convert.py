@@ -4,7 +4,8 @@ from typing import Any
 
 from services.api.dataset_profile.fields import FieldPlan
 from services.api.dataset_profile.lengths import LENGTH_CAP, Bounds, Span, histogram, midpoint, percentile
-from services.api.dataset_profile.models import Bucket, FieldProfile, LengthProfile, NumericProfile, TopValue
+from services.api.dataset_profile.models import (FieldProfile, HistogramBucket, LengthProfile, NumericProfile,
+                                                TopValue)
 from services.api.dataset_profile.requests import name
 
 Aggs = dict[str, Any]
@@ -79,8 +80,8 @@ def numeric_stats(numbers: Aggs | None, i: int) -> tuple[int, float, float, floa
 
 def numeric_profile(stats: tuple[int, float, float, float], histogram_agg: Aggs) -> NumericProfile:
     count, low, high, mean = stats
-    buckets = [Bucket(start=round(b["from"], 9), end=round(b.get("to", high), 9), count=b["doc_count"])
-               for b in histogram_agg["buckets"]]
+    buckets = [HistogramBucket(start=round(b["from"], 9), end=round(b.get("to", high), 9),
+                               count=b["doc_count"]) for b in histogram_agg["buckets"]]
     return NumericProfile(count=count, min=low, max=high, mean=mean, histogram=buckets)
 
 
@@ -98,4 +99,4 @@ def length_profile(bounds: Bounds, spans: list[Span], counts: list[int]) -> Leng
     return LengthProfile(min=bounds.min, max=min(bounds.max, LENGTH_CAP), mean=round(mean, 3),
                          p50=percentile(spans, counts, 0.5), p90=percentile(spans, counts, 0.9),
                          exact=all(end is None or end - start == 1 for start, end in spans), capped=capped,
-                         histogram=[Bucket(**bucket) for bucket in histogram(spans, counts)])
+                         histogram=[HistogramBucket(**bucket) for bucket in histogram(spans, counts)])

@@ -9,7 +9,7 @@ class TopValue(BaseModel):
     share: float = Field(description="count / the job's records.")
 
 
-class Bucket(BaseModel):
+class HistogramBucket(BaseModel):
     start: float = Field(description="Lowest value (or length) of the bucket, inclusive.")
     end: float = Field(description="Highest, exclusive, except in the last bucket, which holds the maximum.")
     count: int
@@ -20,7 +20,8 @@ class NumericProfile(BaseModel):
     min: float
     max: float
     mean: float
-    histogram: list[Bucket] = Field(description="10 equal-width buckets from min to max (one when min = max).")
+    histogram: list[HistogramBucket] = Field(description="10 equal-width buckets from min to max (one when "
+                                                         "min = max).")
 
 
 class LengthProfile(BaseModel):
@@ -34,7 +35,8 @@ class LengthProfile(BaseModel):
     exact: bool = Field(description="Whether mean, p50 and p90 are exact; otherwise each is within "
                                     "(max - min) / 32 of it. min and max are always exact.")
     capped: int = Field(0, description="Records with a value of 4096 characters or more.")
-    histogram: list[Bucket] = Field(description="At most 10 buckets from min to max; `end` is inclusive here.")
+    histogram: list[HistogramBucket] = Field(description="At most 10 buckets from min to max; `end` is "
+                                                         "inclusive here.")
 
 
 class FieldProfile(BaseModel):
