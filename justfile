@@ -84,6 +84,10 @@ bench-logs *args:
 bench-scale *args:
     python tests/benchmarks/bench_scale.py {{args}}
 
+# Data quality via the dataset profile: customers, and people with auto samplers on and off (a table, then JSON).
+bench-quality *args:
+    python tests/benchmarks/bench_quality.py {{args}}
+
 # Generation: constrained vs unconstrained speed, records/s by batch size, schema coverage, duplicates, RSS.
 bench-generate *args:
     python tests/benchmarks/bench_generate.py {{args}}

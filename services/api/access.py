@@ -52,6 +52,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/jobs/{job_id}/records"): READ,
     ("GET", "/v1/jobs/{job_id}/export"): READ,
     ("GET", "/v1/jobs/{job_id}/usage"): READ,
+    ("GET", "/v1/jobs/{job_id}/profile"): READ,
     ("GET", "/v1/usage"): READ,
     ("GET", "/v1/records"): READ,
     ("GET", "/v1/records/{record_id}"): READ,

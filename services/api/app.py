@@ -16,7 +16,7 @@ from services.api.body_limit import BodyLimit, body_limits
 from services.api.errors import PROBLEM_RESPONSES
 from services.api.outbox import publish_pending
 from services.api.routes import batches, docs, export, jobs, keys, progress, records, regenerate, usage
-from services.api.routes import health, logs, record_types, stats
+from services.api.routes import dataset_profile, health, logs, record_types, stats
 from services.api.routes import profiles
 from services.api.settings import ApiSettings
 from services.api.tenant_limits import TenantSlots
@@ -65,8 +65,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   description="Synthetic datasets from a local language model, every step an event.")
     errors.install(app)
     app.add_middleware(BodyLimit, limit_of=body_limits(settings))
-    for module in (jobs, records, regenerate, progress, keys, export, usage, batches, record_types, health, stats,
-                   logs):
+    for module in (jobs, records, regenerate, progress, keys, export, usage, dataset_profile, batches, record_types,
+                   health, stats, logs):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(profiles.router, responses=PROBLEM_RESPONSES)
     app.include_router(docs.router)

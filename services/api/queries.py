@@ -26,6 +26,13 @@ async def job_or_404(es: AsyncElasticsearch, job_id: str, tenant: str | None = N
     return JobPublic.from_projection(found["_source"])
 
 
+async def job_schema(es: AsyncElasticsearch, job_id: str) -> dict[str, Any]:
+    """The JSON Schema in the job's spec ({} when the projection has none, as a batch's has not)."""
+    found = await read_job(es, job_id)
+    schema = ((found or {}).get("_source", {}).get("spec") or {}).get("schema")
+    return schema if isinstance(schema, dict) else {}
+
+
 async def count_records(es: AsyncElasticsearch, job_id: str) -> int:
     response = await es.count(index=RECORDS_INDEX.alias, query={"term": {"job_id": job_id}})
     return response["count"]

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from services.cli import dashboard, keys, logs
+from services.cli import dashboard, describe, keys, logs
 from services.cli.client import ApiError, SdgClient
 from services.cli.credentials import saved_key
 
@@ -143,6 +143,25 @@ def status(
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         pass
+
+
+@app.command(name="describe")
+def describe_job(
+    job_id: Annotated[str, typer.Argument(help="The job to profile.")],
+    as_json: Annotated[bool, typer.Option("--json", help="The profile as JSON, every figure of it.")] = False,
+    api: ApiOption = "http://127.0.0.1:8000",
+    key: KeyOption = None,
+) -> None:
+    """The job's records as a dataset: per field its types, missing share, distinct values, top values and range."""
+    try:
+        profile = client_for(api, key).profile(job_id)
+    except ApiError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(profile, indent=2, ensure_ascii=False))
+    else:
+        Console().print(describe.profile_table(profile))
 
 
 @app.command(name="logs")

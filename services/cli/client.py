@@ -35,6 +35,9 @@ class SdgClient:
     def job(self, job_id: str) -> dict[str, Any]:
         return self._check(self.http.get(f"/v1/jobs/{job_id}"))
 
+    def profile(self, job_id: str) -> dict[str, Any]:
+        return self._check(self.http.get(f"/v1/jobs/{job_id}/profile"))
+
     def logs(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._check(self.http.get("/v1/logs", params=params))
 

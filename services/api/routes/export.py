@@ -12,7 +12,7 @@ from services.api.export_formats import FORMATS, ExportFormat
 from services.api.export_pages import RecordPages, open_pages
 from services.api.routes.progress import wait_for_records
 from services.api.tenant_limits import HeldStreamingResponse
-from services.projector.store import read_job
+from services.api.queries import job_schema
 
 router = APIRouter(prefix="/v1/jobs", tags=["records"])
 
@@ -60,12 +60,6 @@ async def export_records(
     }
     return HeldStreamingResponse(stream(chosen, schema, pages, envelope), media_type=chosen.media_type,
                                  headers=headers, release=release)
-
-
-async def job_schema(es, job_id: str) -> dict[str, Any]:
-    found = await read_job(es, job_id)
-    schema = ((found or {}).get("_source", {}).get("spec") or {}).get("schema")
-    return schema if isinstance(schema, dict) else {}
 
 
 async def stream(chosen: ExportFormat, schema: dict[str, Any], pages: RecordPages,
