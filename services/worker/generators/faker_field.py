@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, model_validator
 
 from services.worker.generators.locales import faker_of, locale_problem, seeded
-from services.worker.generators.slot import DEFAULT_LOCALE, Slot, stable_seed
+from services.worker.generators.slot import Slot, stable_seed
 
 # Public provider methods that are not data generators for one JSON field: files and archives, documents of other
 # formats, Python objects JSON has no form for, and templates that would call any provider by name.
@@ -41,8 +41,6 @@ def providers(locale: str) -> frozenset[str]:
 def provider_problem(provider: str, locale: str) -> str | None:
     if provider in providers(locale):
         return None
-    if provider in DENIED:
-        return f"faker provider {provider!r} is not allowed: it does not make a value for one JSON field"
     near = difflib.get_close_matches(provider, sorted(providers(locale)), n=5, cutoff=0.6)
     hint = f"; did you mean {', '.join(near)}?" if near else ""
     return f"unknown faker provider {provider!r} for locale {locale}{hint}"
@@ -75,7 +73,11 @@ class FakerField(BaseModel):
     def _known(self):
         if self.locale is not None and (problem := locale_problem(self.locale)) is not None:
             raise ValueError(problem)
-        if (problem := provider_problem(self.provider, self.locale or DEFAULT_LOCALE)) is not None:
+        if self.provider.startswith("_") or self.provider in DENIED:
+            raise ValueError(f"faker provider {self.provider!r} is not allowed: it does not make a value for one "
+                             "JSON field")
+        # Without a locale of its own, the provider is looked up when drawing, in the job's locale.
+        if self.locale is not None and (problem := provider_problem(self.provider, self.locale)) is not None:
             raise ValueError(problem)
         for name, value in self.args.items():
             if any(word in name for word in SIZE_WORDS) and isinstance(value, int) and abs(value) > MAX_SIZE_ARG:
