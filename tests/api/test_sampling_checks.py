@@ -48,6 +48,11 @@ def test_provider_arguments_the_provider_refuses_are_a_422_naming_the_field():
     assert "x-sdg-sampler of x" in detail and "refused its args" in detail
 
 
+def test_a_provider_drawing_more_than_one_field_may_hold_is_a_422():
+    detail = refusal(with_sampler({"kind": "faker", "provider": "texts", "args": {"nb_texts": 500}}, type="array"))
+    assert "bytes of JSON" in detail
+
+
 def test_drawn_values_the_fields_own_schema_refuses_are_a_422_naming_the_field():
     detail = refusal(with_sampler({"kind": "faker", "provider": "city"}, pattern="^[0-9]+$"))
     assert "x drew no value its own schema allows" in detail

@@ -2,6 +2,7 @@
 name, seeded per record slot and field so that a record's value is the same on every run."""
 
 import difflib
+import json
 import random
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -27,6 +28,7 @@ DENIED = frozenset({
 # make a draw take minutes.
 SIZE_WORDS = ("nb", "chars", "length", "digits", "rows", "elements", "words", "sentences")
 MAX_SIZE_ARG = 1000
+MAX_VALUE_BYTES = 16 * 1024  # one field's value; 1000 texts of 1000 characters would be a megabyte per record
 
 
 @cache
@@ -95,9 +97,13 @@ class FakerField(BaseModel):
             except TypeError as exc:
                 raise ValueError(f"faker provider {self.provider!r} refused its args: {exc}") from None
         try:
-            return jsonable(value)
+            value = jsonable(value)
         except TypeError as exc:
             raise ValueError(f"faker provider {self.provider!r} cannot be used: {exc}") from None
+        if (size := len(json.dumps(value, ensure_ascii=False).encode())) > MAX_VALUE_BYTES:
+            raise ValueError(f"faker provider {self.provider!r} drew {size:,} bytes of JSON, over the "
+                             f"{MAX_VALUE_BYTES:,} one field may hold; ask it for less")
+        return value
 
     def checked_values(self) -> list[Any]:
         return []  # drawn values are checked at submission instead (a handful of slots, see schema_check)
