@@ -1,5 +1,6 @@
 """What a job is made of: the user's spec, token usage, and a record's provenance (shared by job and chunk events)."""
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,3 +52,10 @@ class JobSpec(BaseModel):
     record_type: str | None = Field(None, description='The registered type the schema came from, "name@version".')
     profile: PinnedProfile | None = Field(None, description="The profile version the job runs with, pinned at "
                                                             "submission (absent before profiles existed).")
+    locale: str = Field("en_US", description="Faker locale of the job's generators that name none (absent before "
+                                             "generators existed: en_US).")
+    as_of: date | None = Field(None, description="The submission date (UTC): sampled ages and birth dates are "
+                                                 "counted from it.")
+    auto_samplers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="x-sdg-sampler declarations chosen at submission for properties that "
+                                          "declare none (by format or well-known name); the worker draws exactly these.")

@@ -61,7 +61,8 @@ class JobCreate(BaseModel):
         "instructions": "Customers of a European bookshop chain.",
         "examples": [{"name": "Ada Lovelace", "email": "ada@example.org", "age": 36}],
         "seed": 7,
-        "profile": "default"}]})
+        "profile": "default",
+        "locale": "en_GB"}]})
 
     schema_: JsonSchemaBody | None = Field(
         None, alias="schema", description=f"JSON Schema every record must match (an object), at most "
@@ -78,6 +79,12 @@ class JobCreate(BaseModel):
     profile: str | None = Field(None, max_length=80, description='The settings to run with: a profile "name@version", '
                                 'or "name" for its latest version (pinned at submission); the `default` profile when '
                                 'left out. GET /v1/profiles lists them.')
+    locale: str | None = Field(None, max_length=20, description='Faker locale of the generators ("de_DE", "fr_FR"): '
+                               "the one a place or people named in `instructions` stands for when left out "
+                               '("Customers in Germany" -> de_DE), else en_US.')
+    auto_samplers: bool = Field(True, description="Give string properties that declare no `x-sdg-sampler` but are "
+                                "plainly a name, email, city... (or have a `format` such as email or uuid) a "
+                                "generator; the choices are pinned and shown as the job's `auto_samplers`.")
 
     @model_validator(mode="after")
     def _schema_or_record_type(self):
@@ -120,6 +127,9 @@ class JobPublic(BaseModel):
     seed: int | None = None
     record_type: str | None = Field(None, description='The registered type the job\'s schema came from, "name@version".')
     profile: str | None = Field(None, description='The profile version the job runs with, "name@version".')
+    locale: str | None = Field(None, description="Faker locale of the job's generators.")
+    auto_samplers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="The x-sdg-sampler each property was given automatically at submission.")
     usage: Usage | None = None
     cancel_requested_at: datetime | None = None
     applied_through: int = Field(0, description="Every event of the job up to this sequence is reflected here.")
@@ -128,7 +138,8 @@ class JobPublic(BaseModel):
     def from_projection(cls, doc: dict[str, Any]) -> "JobPublic":
         spec = doc.get("spec") or {}
         return cls.model_validate({**doc, "seed": spec.get("seed"), "record_type": spec.get("record_type"),
-                                   "profile": (spec.get("profile") or {}).get("ref")})
+                                   "profile": (spec.get("profile") or {}).get("ref"), "locale": spec.get("locale"),
+                                   "auto_samplers": spec.get("auto_samplers") or {}})
 
     @property
     def finished(self) -> bool:

@@ -13,14 +13,19 @@ from pydantic import ValidationError
 from services.api.schema_refusals import too_large, unsafe_schema
 from services.common.schema_safety import first_violation, safe_validator, schema_error
 from services.worker.constraints import unsupported_feature
-from services.worker.samplers import Sampler, sampler_declarations, sampler_of
+from services.worker.generators.person import PersonField
+from services.worker.generators.slot import Context
+from services.worker.samplers import (REDRAWS, Sampler, SamplingError, draw, draw_order, field_fits,
+                                      sampler_declarations, sampler_of)
+
+CHECKED_SLOTS = 5  # slots drawn at submission, with fixed seeds, for samplers whose values cannot all be listed
 
 
 def unprocessable(message: str) -> HTTPException:
     return HTTPException(status_code=422, detail=message)
 
 
-def check_job_schema(schema: dict[str, Any], examples: list[dict[str, Any]]) -> None:
+def check_job_schema(schema: dict[str, Any], examples: list[dict[str, Any]], context: Context = Context()) -> None:
     if (problem := unsafe_schema(schema)) is not None:  # first: everything after it recurses into the schema
         raise unprocessable(problem)
     if (error := schema_error(schema)) is not None:
@@ -34,6 +39,7 @@ def check_job_schema(schema: dict[str, Any], examples: list[dict[str, Any]]) -> 
         raise unprocessable(f"the generation engine cannot handle this schema: {feature}")
     validator = safe_validator(schema)
     check_sampled_values(validator, schema, samplers)
+    check_draws(validator, schema, samplers, context)
     check_examples(validator, examples)
 
 
@@ -46,7 +52,40 @@ def checked_samplers(schema: dict[str, Any]) -> dict[str, Sampler]:
             first = exc.errors()[0]
             where = ".".join(map(str, (name, *first["loc"])))
             raise unprocessable(f"invalid x-sdg-sampler: {where}: {first['msg']}") from None
+    try:
+        draw_order(samplers)
+    except SamplingError as exc:
+        raise unprocessable(f"invalid {exc}") from None
     return samplers
+
+
+def check_one_person(samplers: dict[str, Sampler], context: Context) -> None:
+    """The person fields of a record describe one person, so they cannot ask for different locales or ages."""
+    people = {name: s.person_key(context.locale) for name, s in samplers.items() if isinstance(s, PersonField)}
+    if len(set(people.values())) > 1:
+        first, other = list(people)[0], next(n for n in people if people[n] != people[list(people)[0]])
+        raise unprocessable(f"invalid x-sdg-sampler: the person fields of a record describe one person, but {first} "
+                            f"and {other} ask for different locales or ages; give them the same locale, min_age "
+                            "and max_age")
+
+
+def check_draws(validator: Validator, schema: dict[str, Any], samplers: dict[str, Sampler],
+                context: Context) -> None:
+    """Faker and person values cannot all be listed: a few slots are drawn, re-drawn as generation would, and a
+    value the field still refuses (or a draw that fails) is a 422 naming the field."""
+    check_one_person(samplers, context)
+    fits = field_fits(schema)
+    for index in range(CHECKED_SLOTS):
+        try:
+            values = draw(samplers, index, index, context, fits)
+        except SamplingError as exc:
+            raise unprocessable(f"invalid {exc}") from None
+        for name, value in values.items():
+            field = validator.evolve(schema=schema["properties"][name])
+            if (error := first_violation(field, value)) is not None:
+                raise unprocessable(f"invalid x-sdg-sampler: {name} drew no value its own schema allows in {REDRAWS} "
+                                    f"draws (the last, {json.dumps(value, ensure_ascii=False)}: {error.message}); "
+                                    "loosen the field's schema or choose another generator")
 
 
 def check_sampled_values(validator: Validator, schema: dict[str, Any], samplers: dict[str, Sampler]) -> None:

@@ -83,6 +83,10 @@ def generate(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write records as JSONL here.")] = None,
     profile: Annotated[str | None, typer.Option(help='Settings profile, "name" or "name@version" (default: the '
                                                      '`default` profile).')] = None,
+    locale: Annotated[str | None, typer.Option(help='Faker locale of the generators, e.g. de_DE (default: one a '
+                                                    'place in the instructions names, else en_US).')] = None,
+    auto_samplers: Annotated[bool, typer.Option(help="Give well-known fields (names, email, city...) a generator "
+                                                     "when they declare no x-sdg-sampler.")] = True,
     api: ApiOption = "http://127.0.0.1:8000",
     key: KeyOption = None,
 ) -> None:
@@ -91,9 +95,15 @@ def generate(
             "examples": read_json(examples, "examples") if examples else [], "seed": seed}
     if profile:
         body["profile"] = profile
+    if locale:
+        body["locale"] = locale
+    if not auto_samplers:
+        body["auto_samplers"] = False
     client = client_for(api, key)
     try:
         job = client.submit(body)
+        if sampling := sampled_automatically(job):
+            err.print(sampling)
         job = watch(client, job)
         if job["status"] != "completed":
             err.print(f"[red]job {job['job_id']} {job['status']}: {job.get('reason')}[/red]")
@@ -102,6 +112,19 @@ def generate(
     except ApiError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+
+
+def sampled_automatically(job: dict) -> str | None:
+    """One line per field the job gave a generator automatically, and which (pinned at submission)."""
+    chosen = job.get("auto_samplers") or {}
+    if not chosen:
+        return None
+    lines = [f"sampled automatically (locale {job.get('locale')}; an x-sdg-sampler of your own overrides, "
+             "--no-auto-samplers turns them off):"]
+    for name, d in chosen.items():
+        what = d.get("attribute") or d.get("provider") or ""
+        lines.append(f"  {name}: {d['kind']}{' ' + what if what else ''}")
+    return "\n".join(lines)
 
 
 def write_records(client: SdgClient, job_id: str, out: Path | None) -> None:

@@ -15,7 +15,7 @@ from services.worker.constraints import constrained_schema, estimate_max_tokens,
 from services.worker.settings import WorkerSettings
 
 
-LIBRARIES = ("torch", "transformers", "outlines", "outlines_core", "llguidance")
+LIBRARIES = ("torch", "transformers", "outlines", "outlines_core", "llguidance", "faker")  # faker: sampled fields
 
 
 def sha256_of_files(paths: list[Path]) -> str:

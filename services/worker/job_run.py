@@ -9,7 +9,8 @@ from events.models import JobSpec, Provenance
 from services.worker.constraints import schema_hash
 from services.worker.engine import Completion, Engine
 from services.worker.prompts import SYSTEM, TEMPLATE_ID, example_id, record_prompt
-from services.worker.samplers import draw, merge, model_schema, samplers_of
+from services.worker.generators.slot import Context
+from services.worker.samplers import draw, field_fits, merge, model_schema, samplers_of
 from services.worker.validation import Verdict, check, judge
 
 def record_id(job_id: str, index: int) -> str:
@@ -35,11 +36,13 @@ class Plan:
 
     def __init__(self, spec: JobSpec, engine: Engine) -> None:
         self.spec, self.engine = spec, engine
-        self.samplers = samplers_of(spec.schema_)
+        self.samplers = samplers_of(spec.schema_, spec.auto_samplers)
         self.model_schema = model_schema(spec.schema_, set(self.samplers))
+        self.context = Context(spec.locale, spec.as_of or Context.as_of)
+        self.fits = field_fits(spec.schema_)
 
     def sampled(self, index: int) -> dict[str, Any]:
-        return draw(self.samplers, self.spec.seed, index)
+        return draw(self.samplers, self.spec.seed, index, self.context, self.fits)
 
     def prompt(self, index: int) -> str:
         return self.engine.chat_prompt(SYSTEM, record_prompt(self.spec, index, self.sampled(index)))

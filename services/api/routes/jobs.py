@@ -20,7 +20,7 @@ from services.api.models import IsoDateTime, JobCancel, JobCreate, JobPublic, Jo
 from services.api.queries import jobs_page
 from services.api.profiles import resolve_for_job as resolve_profile
 from services.api.record_types import resolve_for_job
-from services.api.schema_check import check_job_schema
+from services.api.sampling import checked_sampling, job_context
 from services.api.tenant_limits import check_jobs_in_flight
 from services.common.logging import about
 from services.projector.store import project
@@ -59,7 +59,9 @@ async def submitted(body: JobCreate, es: AsyncElasticsearch, tenant: str) -> Job
     schema, record_type = body.schema_, None
     if body.record_type is not None:  # pinned now: a later version of the type changes nothing for this job
         schema, record_type = await resolve_for_job(es, tenant, body.record_type)
-    await run_in_threadpool(check_job_schema, schema, body.examples)
+    context = job_context(body.locale, body.instructions)
+    auto = await run_in_threadpool(checked_sampling, schema, body.examples, body.instructions, context,
+                                   body.auto_samplers)
     profile = await resolve_profile(es, body.profile)  # pinned now too: a later version reaches only later jobs
     if body.count > profile.settings.max_count:
         raise HTTPException(status_code=422, detail=f"count {body.count} is above the {profile.settings.max_count} "
@@ -73,6 +75,9 @@ async def submitted(body: JobCreate, es: AsyncElasticsearch, tenant: str) -> Job
         instructions=body.instructions,
         examples=body.examples,
         seed=body.seed if body.seed is not None else secrets.randbits(63),
+        locale=context.locale,
+        as_of=context.as_of,
+        auto_samplers=auto,
     )
     return JobSubmitted(event_id=uuid.uuid4(), job_id=uuid.uuid4().hex, sequence=1, tenant=tenant,
                         correlation_id=new_correlation_id(), spec=spec)
