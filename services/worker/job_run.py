@@ -8,7 +8,7 @@ from typing import Any
 from events.models import JobSpec, Provenance
 from services.worker.constraints import schema_hash
 from services.worker.engine import Completion, Engine
-from services.worker.prompts import SYSTEM, TEMPLATE_ID, example_id, record_prompt
+from services.worker.prompts import example_id, record_prompt, template
 from services.worker.samplers import draw, merge, model_schema, samplers_of
 from services.worker.validation import Verdict, check, judge
 
@@ -42,7 +42,7 @@ class Plan:
         return draw(self.samplers, self.spec.seed, index)
 
     def prompt(self, index: int) -> str:
-        return self.engine.chat_prompt(SYSTEM, record_prompt(self.spec, index, self.sampled(index)))
+        return self.engine.chat_prompt(template().system, record_prompt(self.spec, index, self.sampled(index)))
 
     def decode(self, indices: list[int], seed: int) -> list[Completion]:
         """Blocking: the model call for one batch."""
@@ -62,7 +62,7 @@ class Plan:
         return Provenance(
             model_id=identity.model_id, weights_sha256=identity.weights_sha256,
             tokenizer_sha256=identity.tokenizer_sha256, backend=settings.backend,
-            schema_hash=schema_hash(self.spec.schema_), prompt_template=TEMPLATE_ID,
+            schema_hash=schema_hash(self.spec.schema_), prompt_template=template().sha256,
             prompt_sha256=hashlib.sha256(prompt.encode()).hexdigest(),
             example_ids=[example_id(e) for e in self.spec.examples], seed=seed, batch=indices, position=position,
             max_new_tokens=self.engine.max_new_tokens(self.model_schema), temperature=settings.temperature,
