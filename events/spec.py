@@ -36,6 +36,9 @@ class Provenance(BaseModel):
     max_new_tokens: int
     temperature: float
     versions: dict[str, str] = Field(default_factory=dict)
+    sample_attempts: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Per record index of `batch`: the `x-sdg-unique` sampled fields whose "
+                                          "first draw was taken, and the attempt each kept (empty when none).")
     profile: str | None = Field(None, description='The profile version the record was made with, "name@version" '
                                                   '(absent before profiles existed).')
 

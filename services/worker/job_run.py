@@ -10,6 +10,7 @@ from services.worker.constraints import schema_hash
 from services.worker.engine import Completion, Engine
 from services.worker.prompts import example_id, record_prompt, template
 from services.worker.samplers import draw, merge, model_schema, samplers_of
+from services.worker.unique import value_at
 from services.worker.validation import Verdict, check, judge
 
 def record_id(job_id: str, index: int) -> str:
@@ -38,15 +39,23 @@ class Plan:
         self.samplers = samplers_of(spec.schema_)
         self.model_schema = model_schema(spec.schema_, set(self.samplers))
 
-    def sampled(self, index: int) -> dict[str, Any]:
-        return draw(self.samplers, self.spec.seed, index)
+    def sampled(self, index: int, attempts: dict[str, int] | None = None) -> dict[str, Any]:
+        """The record's sampled fields; `attempts` names the unique fields that were drawn again, and which attempt
+        each kept (services/worker/unique.py)."""
+        values = draw(self.samplers, self.spec.seed, index)
+        for field, attempt in (attempts or {}).items():
+            values[field] = value_at(self.samplers[field], values[field], self.spec.seed, index, field, attempt)
+        return values
 
-    def prompt(self, index: int) -> str:
-        return self.engine.chat_prompt(template().system, record_prompt(self.spec, index, self.sampled(index)))
+    def prompt(self, index: int, sampled: dict[str, Any] | None = None) -> str:
+        sampled = self.sampled(index) if sampled is None else sampled
+        return self.engine.chat_prompt(template().system, record_prompt(self.spec, index, sampled))
 
-    def decode(self, indices: list[int], seed: int) -> list[Completion]:
-        """Blocking: the model call for one batch."""
-        return self.decode_prompts([self.prompt(i) for i in indices], seed)
+    def decode(self, indices: list[int], seed: int, attempts: dict[int, dict[str, int]] | None = None
+               ) -> list[Completion]:
+        """Blocking: the model call for one batch (`attempts`: per index, as in `sampled`)."""
+        attempts = attempts or {}
+        return self.decode_prompts([self.prompt(i, self.sampled(i, attempts.get(i))) for i in indices], seed)
 
     def decode_prompts(self, prompts: list[str], seed: int) -> list[Completion]:
         return self.engine.generate(self.model_schema, prompts, seed)
@@ -57,8 +66,10 @@ class Plan:
             return verdict
         return check(merge(self.spec.schema_, sampled, verdict.record), self.spec.schema_)
 
-    def provenance(self, indices: list[int], position: int, seed: int, prompt: str) -> Provenance:
+    def provenance(self, indices: list[int], position: int, seed: int, prompt: str,
+                   attempts: dict[int, dict[str, int]] | None = None) -> Provenance:
         identity, settings = self.engine.identity, self.engine.settings
+        redrawn = {str(i): used for i, used in (attempts or {}).items() if used and i in indices}
         return Provenance(
             model_id=identity.model_id, weights_sha256=identity.weights_sha256,
             tokenizer_sha256=identity.tokenizer_sha256, backend=settings.backend,
@@ -66,7 +77,7 @@ class Plan:
             prompt_sha256=hashlib.sha256(prompt.encode()).hexdigest(),
             example_ids=[example_id(e) for e in self.spec.examples], seed=seed, batch=indices, position=position,
             max_new_tokens=self.engine.max_new_tokens(self.model_schema), temperature=settings.temperature,
-            versions=identity.versions, profile=self.profile)
+            versions=identity.versions, profile=self.profile, sample_attempts=redrawn)
 
     @property
     def profile(self) -> str | None:
