@@ -20,6 +20,7 @@ from services.api.models import IsoDateTime, JobCancel, JobCreate, JobPublic, Jo
 from services.api.queries import jobs_page
 from services.api.profiles import resolve_for_job as resolve_profile
 from services.api.record_types import resolve_for_job
+from services.api.generation_check import check_generation_keywords, check_job_generation
 from services.api.schema_check import check_job_schema
 from services.api.tenant_limits import check_jobs_in_flight
 from services.common.logging import about
@@ -60,6 +61,8 @@ async def submitted(body: JobCreate, es: AsyncElasticsearch, tenant: str) -> Job
     if body.record_type is not None:  # pinned now: a later version of the type changes nothing for this job
         schema, record_type = await resolve_for_job(es, tenant, body.record_type)
     await run_in_threadpool(check_job_schema, schema, body.examples)
+    check_generation_keywords(schema)
+    check_job_generation(schema, body.instructions, body.count)
     profile = await resolve_profile(es, body.profile)  # pinned now too: a later version reaches only later jobs
     if body.count > profile.settings.max_count:
         raise HTTPException(status_code=422, detail=f"count {body.count} is above the {profile.settings.max_count} "
