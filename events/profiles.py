@@ -27,6 +27,13 @@ BatchSize = Annotated[int, Field(ge=1, le=256, description="Prompts decoded toge
 MaxNewTokens = Annotated[int, Field(ge=1, le=32_768, description="Cap on the per-record budget derived from the "
                                                                  "schema.")]
 Temperature = Annotated[float, Field(ge=0.0, le=5.0, description="Sampling temperature; 0 decodes greedily.")]
+TopP = Annotated[float, Field(gt=0.0, le=1.0, description="Nucleus sampling: only the most likely tokens whose "
+                                                       "probabilities add up to this are drawn from (1: off).")]
+MinP = Annotated[float, Field(ge=0.0, lt=1.0, description="Tokens less likely than this share of the most likely "
+                                                       "token's probability are never drawn (0: off).")]
+RepetitionPenalty = Annotated[float, Field(ge=1.0, le=2.0, description="Tokens already in the prompt or the record "
+                                                                    "are made less likely by this factor (1: off); "
+                                                                    "also applies when decoding greedily.")]
 MaxAttempts = Annotated[int, Field(ge=1, le=100, description="Rejections of one record before the job fails.")]
 MaxCount = Annotated[int, Field(ge=1, le=MAX_JOB_COUNT, description="The most records one job may ask for.")]
 ChunkSize = Annotated[int, Field(ge=1, le=MAX_JOB_COUNT, description="Record slots per chunk, the unit of work a "
@@ -47,6 +54,9 @@ class ProfileSettings(BaseModel):
     batch_size: BatchSize = 8
     max_new_tokens: MaxNewTokens = 512
     temperature: Temperature = 1.0
+    top_p: TopP = 1.0
+    min_p: MinP = 0.0
+    repetition_penalty: RepetitionPenalty = 1.0
     max_attempts_per_record: MaxAttempts = 5
     max_count: MaxCount = MAX_JOB_COUNT
     default_max_string_length: MaxStringLength = 48

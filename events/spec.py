@@ -26,7 +26,9 @@ class Provenance(BaseModel):
     tokenizer_sha256: str
     backend: str
     schema_hash: str
-    prompt_template: str = Field(description="Hash of the prompt template's text and code.")
+    prompt_template: str = Field(description="sha256 of the prompt template file's bytes "
+                                             "(services/worker/prompt_template.txt; 16 hex digits of the template's "
+                                             "text and code before it was a file).")
     prompt_sha256: str
     example_ids: list[str] = Field(default_factory=list)
     seed: int = Field(description="Sampling seed of the batch this record was decoded in.")
@@ -35,6 +37,9 @@ class Provenance(BaseModel):
     max_new_tokens: int
     temperature: float
     versions: dict[str, str] = Field(default_factory=dict)
+    sample_attempts: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Per record index of `batch`: the `x-sdg-unique` sampled fields whose "
+                                          "first draw was taken, and the attempt each kept (empty when none).")
     profile: str | None = Field(None, description='The profile version the record was made with, "name@version" '
                                                   '(absent before profiles existed).')
 

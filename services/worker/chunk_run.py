@@ -1,5 +1,5 @@
-"""One chunk of a job: the slots [start, end) generated in batches, each record judged, claimed job-wide (slot and
-duplicate forms), rejects retried (bounded), each step reported to the coordinator as a fact.
+"""One chunk of a job: the slots [start, end) generated in batches, each record judged, claimed job-wide (slot,
+duplicate forms and unique values), rejects retried (bounded), each step reported to the coordinator as a fact.
 
 A chunk that was started before (its worker died) resumes: slots whose claim holds a record are reported again
 (the coordinator drops what it already has) and never decoded again. The chunk ends only when its records are
@@ -18,8 +18,10 @@ from events import Envelope, RecordGenerated, RecordRejected, stable_event_id
 from events.chunks import ChunkCancelled, ChunkCompleted, ChunkFailed, ChunkQueued, ChunkStarted
 from events.models import Usage
 from services.worker.claims import Claims
+from services.worker.dedup import digests
 from services.worker.engine import Engine
 from services.worker.job_run import Candidate, Plan, batch_seed, record_id
+from services.worker.unique import Drawn, NoFreeValue, claim_sampled, generated_forms, unique_fields
 
 log = structlog.get_logger()
 
@@ -43,6 +45,9 @@ class ChunkRun:
         self.attempts: dict[int, int] = {}
         self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "latency_ms": 0.0}
         self.decoded: list[int] = []  # slots this run sent to the model, in order (a resumed run skips finished ones)
+        self.unique = unique_fields(work.spec.schema_)
+        self.unique_generated = [f for f in self.unique if f not in self.plan.samplers]
+        self.drawn: dict[int, Drawn] = {}  # each slot's sampled values, unique ones claimed: kept across its retries
 
     def envelope(self, type_: str, key: str | int) -> dict[str, Any]:
         """Fields of a fact: outside the sequence (the coordinator places it), caused by the chunk's work item."""
@@ -72,7 +77,11 @@ class ChunkRun:
                 if await self.stopped():
                     return await self.end(ChunkCancelled(
                         **self.chunk_fields("ChunkCancelled", f"{w.chunk}/{self.delivery}")))
-                indices = [pending.popleft() for _ in range(min(self.batch_size, len(pending)))]
+                taken = [pending.popleft() for _ in range(min(self.batch_size, len(pending)))]
+                indices = [i for i in taken if await self.draw(i)]
+                pending.extend(i for i in taken if i not in indices)
+                if not indices:
+                    continue
                 candidates = await self.generate(indices, batch_number)
                 batch_number += 1
                 for candidate in candidates:
@@ -89,14 +98,28 @@ class ChunkRun:
         await self.publish(fact)
         return fact
 
+    async def draw(self, index: int) -> bool:
+        """The slot's sampled values, its unique ones claimed; False (the slot rejected) when one has no free value."""
+        if index not in self.drawn:
+            try:
+                self.drawn[index] = await claim_sampled(
+                    self.plan.samplers, self.unique, self.plan.sampled(index), self.spec.seed, index, self.claims,
+                    record_id(self.work.job_id, index), self.plan.context)
+            except NoFreeValue as exc:
+                await self.reject(index, str(exc), "", None, Usage())
+                return False
+        return True
+
     async def generate(self, indices: list[int], batch_number: int) -> list[Candidate]:
         chunk = self.work.chunk
         seed = batch_seed(self.spec.seed, batch_number if chunk == 0 else f"{chunk}.{batch_number}")
         self.decoded += indices
-        prompts = [self.plan.prompt(i) for i in indices]  # built once: decoded, then hashed into provenance
+        drawn = [self.drawn[i] for i in indices]
+        attempts = {i: d.attempts for i, d in zip(indices, drawn, strict=True)}
+        prompts = [self.plan.prompt(i, d.values) for i, d in zip(indices, drawn, strict=True)]  # hashed, then decoded
         completions = await asyncio.to_thread(self.plan.decode_prompts, prompts, seed)
-        return [Candidate(index, completion, self.plan.sampled(index),
-                          self.plan.provenance(indices, position, seed, prompt))
+        return [Candidate(index, completion, self.drawn[index].values,
+                          self.plan.provenance(indices, position, seed, prompt, attempts))
                 for position, (index, prompt, completion) in enumerate(zip(indices, prompts, completions, strict=True))]
 
     async def accept(self, candidate: Candidate) -> bool:
@@ -111,9 +134,12 @@ class ChunkRun:
             await self.reject(index, verdict.reason, completion.text, None, usage)
             return False
         rid = record_id(self.work.job_id, index)
-        if (duplicate := await self.claims.claim_digests(verdict.record, rid)) is not None:
-            await self.reject(index, f"{duplicate[0]} duplicate of record {duplicate[1]}", completion.text,
-                              duplicate[1], usage)
+        forms = digests(verdict.record) + generated_forms(verdict.record, self.unique_generated)
+        if (collision := await self.claims.claim_forms(forms, rid)) is not None:
+            kind, earlier = collision
+            reason = (f"unique field `{kind.partition('/')[2]}` repeats the value of record {earlier}"
+                      if kind.startswith("unique/") else f"{kind} duplicate of record {earlier}")
+            await self.reject(index, reason, completion.text, earlier, usage)
             return False
         fact = RecordGenerated(**self.envelope("RecordGenerated", index), record_id=rid, index=index,
                                record=verdict.record, usage=usage, provenance=candidate.provenance)

@@ -55,6 +55,21 @@ class Completion:
     latency_ms: float
 
 
+def sampling_options(settings: WorkerSettings) -> dict[str, Any]:
+    """Transformers generation arguments for the settings' temperature, top_p, min_p and repetition penalty. Only
+    those that change decoding are given, so settings at their defaults decode exactly as before they existed."""
+    options: dict[str, Any] = {"do_sample": False}
+    if settings.temperature > 0:
+        options = {"do_sample": True, "temperature": settings.temperature}
+        if settings.top_p < 1:
+            options["top_p"] = settings.top_p
+        if settings.min_p > 0:
+            options["min_p"] = settings.min_p
+    if settings.repetition_penalty != 1:
+        options["repetition_penalty"] = settings.repetition_penalty
+    return options
+
+
 def threads_for(settings: WorkerSettings) -> int:
     """Torch threads: as set, else this worker's share of the cores (SDG_WORKERS workers on this machine). Two
     workers each using every core run many times slower than one."""
@@ -112,8 +127,7 @@ class Engine:
         """Blocking: call it from a thread. Same prompts and seed give the same completions."""
         import torch
 
-        temperature = self.settings.temperature
-        sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
+        sampling = sampling_options(self.settings)
         with self._lock:
             generator = self.generator(schema)
             torch.manual_seed(seed)

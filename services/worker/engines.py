@@ -1,7 +1,8 @@
 """The engine each job runs on, chosen by the profile version it pinned, so a changed profile reaches the next job
 without a restart. The local model is loaded once per process; a profile's decoding settings (backend, token cap,
-temperature, string bound) make a cheap view of it that shares the model, its lock and its generator cache. A
-profile on the `openai` provider gets an engine for its model at this worker's OpenAI-compatible server."""
+temperature, top_p, min_p, repetition penalty, string bound) make a cheap view of it that shares the model, its
+lock and its generator cache. A profile on the `openai` provider gets an engine for its model at this worker's
+OpenAI-compatible server."""
 
 import copy
 from typing import Any
@@ -11,7 +12,8 @@ from events.profiles import PinnedProfile, ProfileSettings
 from services.worker.http_engine import HttpEngine
 from services.worker.settings import WorkerSettings
 
-DECODING = ("backend", "max_new_tokens", "temperature", "default_max_string_length")
+DECODING = ("backend", "max_new_tokens", "temperature", "top_p", "min_p", "repetition_penalty",
+            "default_max_string_length")
 
 
 class ProfileUnservable(Exception):

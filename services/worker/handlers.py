@@ -124,7 +124,8 @@ def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
         except ProfileUnservable as exc:
             await ctx.bus.publish(Regeneration(request, ctx.engine, 0).failed(str(exc)))
             return
-        await regenerate(request, engine, ctx.bus.publish, ctx.limits(request.spec)[1])
+        await regenerate(request, engine, ctx.bus.publish, ctx.limits(request.spec)[1],
+                         SearchClaims(ctx.es, request.job_id))
 
     @broker.subscriber(ctx.cancel_queue(), EVENTS, title="sdg.worker.cancel:JobCancelRequested")
     async def on_job_cancel_requested(request: JobCancelRequested) -> None:

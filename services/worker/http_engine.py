@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from services.worker.constraints import constrained_schema, estimate_max_tokens
-from services.worker.engine import Completion, ModelIdentity
+from services.worker.engine import Completion, ModelIdentity, sampling_options
 from services.worker.settings import WorkerSettings
 
 
@@ -38,6 +38,7 @@ class HttpEngine:
             "messages": json.loads(prompt),
             "max_tokens": self.max_new_tokens(schema),
             "temperature": self.settings.temperature,
+            **remote_sampling(self.settings),
             "seed": seed,
             "response_format": {"type": "json_schema", "json_schema": {"name": "record", "schema": tight}},
         }
@@ -57,6 +58,14 @@ class HttpEngine:
         bodies = [self.request(schema, prompt, (seed + i) % 2**63) for i, prompt in enumerate(prompts)]
         with ThreadPoolExecutor(max_workers=max(1, len(bodies))) as pool:
             return list(pool.map(self.complete, bodies))
+
+
+def remote_sampling(settings: WorkerSettings) -> dict[str, float]:
+    """top_p, min_p and repetition_penalty, each only when it changes decoding: top_p is OpenAI's own; min_p and
+    repetition_penalty are the extra parameters vLLM and llama.cpp's server accept (a server that accepts neither
+    should get profiles that leave them at their defaults)."""
+    options = sampling_options(settings)
+    return {name: options[name] for name in ("top_p", "min_p", "repetition_penalty") if name in options}
 
 
 def create_engine(settings: WorkerSettings):

@@ -8,9 +8,10 @@ from typing import Any
 from events.models import JobSpec, Provenance
 from services.worker.constraints import schema_hash
 from services.worker.engine import Completion, Engine
-from services.worker.prompts import SYSTEM, TEMPLATE_ID, example_id, record_prompt
 from services.worker.generators.slot import Context
+from services.worker.prompts import example_id, record_prompt, template
 from services.worker.samplers import draw, field_fits, merge, model_schema, samplers_of
+from services.worker.unique import value_at
 from services.worker.validation import Verdict, check, judge
 
 def record_id(job_id: str, index: int) -> str:
@@ -41,15 +42,24 @@ class Plan:
         self.context = Context(spec.locale, spec.as_of or Context.as_of)
         self.fits = field_fits(spec.schema_)
 
-    def sampled(self, index: int) -> dict[str, Any]:
-        return draw(self.samplers, self.spec.seed, index, self.context, self.fits)
+    def sampled(self, index: int, attempts: dict[str, int] | None = None) -> dict[str, Any]:
+        """The record's sampled fields; `attempts` names the unique fields that were drawn again, and which attempt
+        each kept (services/worker/unique.py)."""
+        values = draw(self.samplers, self.spec.seed, index, self.context, self.fits)
+        for field, attempt in (attempts or {}).items():
+            values[field] = value_at(self.samplers[field], values[field], self.spec.seed, index, field, attempt,
+                                     self.context, values)
+        return values
 
-    def prompt(self, index: int) -> str:
-        return self.engine.chat_prompt(SYSTEM, record_prompt(self.spec, index, self.sampled(index)))
+    def prompt(self, index: int, sampled: dict[str, Any] | None = None) -> str:
+        sampled = self.sampled(index) if sampled is None else sampled
+        return self.engine.chat_prompt(template().system, record_prompt(self.spec, index, sampled))
 
-    def decode(self, indices: list[int], seed: int) -> list[Completion]:
-        """Blocking: the model call for one batch."""
-        return self.decode_prompts([self.prompt(i) for i in indices], seed)
+    def decode(self, indices: list[int], seed: int, attempts: dict[int, dict[str, int]] | None = None
+               ) -> list[Completion]:
+        """Blocking: the model call for one batch (`attempts`: per index, as in `sampled`)."""
+        attempts = attempts or {}
+        return self.decode_prompts([self.prompt(i, self.sampled(i, attempts.get(i))) for i in indices], seed)
 
     def decode_prompts(self, prompts: list[str], seed: int) -> list[Completion]:
         return self.engine.generate(self.model_schema, prompts, seed)
@@ -60,16 +70,18 @@ class Plan:
             return verdict
         return check(merge(self.spec.schema_, sampled, verdict.record), self.spec.schema_)
 
-    def provenance(self, indices: list[int], position: int, seed: int, prompt: str) -> Provenance:
+    def provenance(self, indices: list[int], position: int, seed: int, prompt: str,
+                   attempts: dict[int, dict[str, int]] | None = None) -> Provenance:
         identity, settings = self.engine.identity, self.engine.settings
+        redrawn = {str(i): used for i, used in (attempts or {}).items() if used and i in indices}
         return Provenance(
             model_id=identity.model_id, weights_sha256=identity.weights_sha256,
             tokenizer_sha256=identity.tokenizer_sha256, backend=settings.backend,
-            schema_hash=schema_hash(self.spec.schema_), prompt_template=TEMPLATE_ID,
+            schema_hash=schema_hash(self.spec.schema_), prompt_template=template().sha256,
             prompt_sha256=hashlib.sha256(prompt.encode()).hexdigest(),
             example_ids=[example_id(e) for e in self.spec.examples], seed=seed, batch=indices, position=position,
             max_new_tokens=self.engine.max_new_tokens(self.model_schema), temperature=settings.temperature,
-            versions=identity.versions, profile=self.profile)
+            versions=identity.versions, profile=self.profile, sample_attempts=redrawn)
 
     @property
     def profile(self) -> str | None:

@@ -10,8 +10,10 @@ import structlog
 
 from events import Envelope, stable_event_id
 from events.models import RecordRegenerated, RecordRegenerationFailed, RecordRegenerationRequested, Usage
+from services.worker.claims import Claims, MemoryClaims
 from services.worker.engine import Completion, Engine
 from services.worker.job_run import Plan
+from services.worker.unique import claim_sampled, unique_fields
 from services.common.logging import about
 
 log = structlog.get_logger()
@@ -26,8 +28,10 @@ class Regeneration:
     `max_attempts` candidates were all invalid. Event ids come from (job, index, revision), so a redelivered
     request yields the same events and the ingest stores them once."""
 
-    def __init__(self, request: RecordRegenerationRequested, engine: Engine, max_attempts: int) -> None:
+    def __init__(self, request: RecordRegenerationRequested, engine: Engine, max_attempts: int,
+                 claims: Claims | None = None) -> None:
         self.request, self.engine, self.max_attempts = request, engine, max_attempts
+        self.claims = claims or MemoryClaims()  # the job's: a unique sampled value is found again as the record's own
 
     def envelope(self, type_: str) -> dict[str, Any]:
         r = self.request
@@ -36,11 +40,14 @@ class Regeneration:
                 "record_id": r.record_id, "index": r.index, "revision": r.revision}
 
     async def run(self) -> RecordRegenerated | RecordRegenerationFailed:
-        """The sampled fields stay those of the original record (they are drawn per index); the model rewrites the
-        rest. `usage` sums every attempt, the rejected ones included, since nothing else accounts for them."""
+        """The sampled fields stay those of the original record (they are drawn per index, and a unique one that was
+        drawn again is the one the record holds in the job's claims); the model rewrites the rest. `usage` sums
+        every attempt, the rejected ones included, since nothing else accounts for them."""
         index, spec = self.request.index, self.request.spec
         plan = Plan(spec, self.engine)
-        prompt, sampled = plan.prompt(index), plan.sampled(index)
+        drawn = await claim_sampled(plan.samplers, unique_fields(spec.schema_), plan.sampled(index), spec.seed, index,
+                                    self.claims, self.request.record_id, plan.context)
+        prompt, sampled, attempts = plan.prompt(index, drawn.values), drawn.values, {index: drawn.attempts}
         usage, reason = Usage(), ""
         for attempt in range(self.max_attempts):
             seed = regeneration_seed(spec.seed, index, self.request.revision, attempt)
@@ -49,7 +56,7 @@ class Regeneration:
             verdict = plan.assemble(completion, sampled)
             if verdict.valid:
                 return RecordRegenerated(**self.envelope("RecordRegenerated"), record=verdict.record, usage=usage,
-                                         provenance=plan.provenance([index], 0, seed, prompt))
+                                         provenance=plan.provenance([index], 0, seed, prompt, attempts))
             reason = verdict.reason or ""
             log.info("regenerated record rejected", index=index, attempt=attempt + 1, reason=reason)
         return self.failed(f"{self.max_attempts} attempts gave no valid record; last reason: {reason}")
@@ -65,10 +72,11 @@ def add(usage: Usage, completion: Completion) -> Usage:
 
 
 async def regenerate(request: RecordRegenerationRequested, engine: Engine,
-                     publish: Callable[[Envelope], Awaitable[None]], max_attempts: int) -> None:
+                     publish: Callable[[Envelope], Awaitable[None]], max_attempts: int,
+                     claims: Claims | None = None) -> None:
     """Publishes the outcome of one request; an engine error becomes RecordRegenerationFailed with its reason."""
     with about(request):
-        regeneration = Regeneration(request, engine, max_attempts)
+        regeneration = Regeneration(request, engine, max_attempts, claims)
         try:
             outcome = await regeneration.run()
         except Exception as exc:  # noqa: BLE001 - any generation failure ends the request with its reason

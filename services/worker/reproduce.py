@@ -17,9 +17,10 @@ def reproduce(engine: Engine, spec: JobSpec, provenance: Provenance) -> dict[str
     if (identity.weights_sha256, engine.settings.backend) != (provenance.weights_sha256, provenance.backend):
         raise ProvenanceMismatch("this worker's model weights or backend differ from the record's provenance")
     plan = Plan(spec, engine)
-    completions = plan.decode(provenance.batch, provenance.seed)
+    attempts = {int(index): used for index, used in provenance.sample_attempts.items()}
+    completions = plan.decode(provenance.batch, provenance.seed, attempts)
     index = provenance.batch[provenance.position]
-    verdict = plan.assemble(completions[provenance.position], plan.sampled(index))
+    verdict = plan.assemble(completions[provenance.position], plan.sampled(index, attempts.get(index)))
     if not verdict.valid:
         raise ProvenanceMismatch(f"the regenerated record {index} is not valid: {verdict.reason}")
     return verdict.record

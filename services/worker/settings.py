@@ -25,6 +25,9 @@ class WorkerSettings(BaseSettings):
     batch_size: int = 8
     max_new_tokens: int = 512
     temperature: float = 1.0
+    top_p: float = 1.0  # these three: as in ProfileSettings; a job runs with its profile's
+    min_p: float = 0.0
+    repetition_penalty: float = 1.0
     max_attempts_per_record: int = 5
     default_max_string_length: int = 48
     threads: int = 0  # 0: the cores this machine gives each worker (cores / SDG_WORKERS, at least 1)

@@ -37,3 +37,14 @@ def test_the_same_prompt_and_seed_give_the_same_records(engine):
     prompt = engine.chat_prompt("Answer in JSON.", "A city and a rank from 1 to 5.")
     first = [c.text for c in engine.generate(SCHEMA, [prompt], seed=5)]
     assert first == [c.text for c in engine.generate(SCHEMA, [prompt], seed=5)]
+
+
+def test_a_profiles_top_p_min_p_and_repetition_penalty_reach_the_model_and_records_still_validate(engine):
+    from events.profiles import ProfileSettings
+    from services.worker.engines import configured
+
+    view = configured(engine, ProfileSettings(temperature=0.8, top_p=0.9, min_p=0.05, repetition_penalty=1.3))
+    prompt = view.chat_prompt("Answer in JSON.", "A city and a rank from 1 to 5.")
+    first = [c.text for c in view.generate(SCHEMA, [prompt, prompt], seed=11)]
+    assert all(judge(text, SCHEMA).valid for text in first)
+    assert first == [c.text for c in view.generate(SCHEMA, [prompt, prompt], seed=11)]

@@ -2,6 +2,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.worker.claims import MemoryClaims
+from services.worker.dedup import digests
 from services.worker.samplers import draw, merge, model_schema, samplers_of
 
 SCHEMA = {
@@ -53,15 +54,15 @@ def test_a_malformed_sampler_is_refused():
 
 async def test_an_exact_duplicate_names_the_record_it_repeats():
     claims = MemoryClaims()
-    assert await claims.claim_digests({"a": 1, "b": "x"}, "r1") is None
-    assert await claims.claim_digests({"b": "x", "a": 1}, "r2") == ("exact", "r1")
+    assert await claims.claim_forms(digests({"a": 1, "b": "x"}), "r1") is None
+    assert await claims.claim_forms(digests({"b": "x", "a": 1}), "r2") == ("exact", "r1")
 
 
 async def test_a_near_duplicate_differing_only_in_case_and_punctuation_is_caught():
     claims = MemoryClaims()
-    assert await claims.claim_digests({"name": "Ada Lovelace", "city": "London"}, "r1") is None
-    assert await claims.claim_digests({"name": "ada lovelace!", "city": "London."}, "r2") == ("near", "r1")
-    assert await claims.claim_digests({"name": "Ada Byron", "city": "London"}, "r3") is None
+    assert await claims.claim_forms(digests({"name": "Ada Lovelace", "city": "London"}), "r1") is None
+    assert await claims.claim_forms(digests({"name": "ada lovelace!", "city": "London."}), "r2") == ("near", "r1")
+    assert await claims.claim_forms(digests({"name": "Ada Byron", "city": "London"}), "r3") is None
 
 
 async def test_a_slot_claimed_again_keeps_its_first_record():

@@ -20,6 +20,7 @@ from services.api.models import IsoDateTime, JobCancel, JobCreate, JobPublic, Jo
 from services.api.queries import jobs_page
 from services.api.profiles import resolve_for_job as resolve_profile
 from services.api.record_types import resolve_for_job
+from services.api.generation_check import check_generation_keywords, check_job_generation
 from services.api.sampling import checked_sampling, job_context
 from services.api.tenant_limits import check_jobs_in_flight
 from services.common.logging import about
@@ -62,6 +63,8 @@ async def submitted(body: JobCreate, es: AsyncElasticsearch, tenant: str) -> Job
     context = job_context(body.locale, body.instructions)
     auto = await run_in_threadpool(checked_sampling, schema, body.examples, body.instructions, context,
                                    body.auto_samplers)
+    check_generation_keywords(schema)
+    check_job_generation(schema, body.instructions, body.count, frozenset(auto))
     profile = await resolve_profile(es, body.profile)  # pinned now too: a later version reaches only later jobs
     if body.count > profile.settings.max_count:
         raise HTTPException(status_code=422, detail=f"count {body.count} is above the {profile.settings.max_count} "

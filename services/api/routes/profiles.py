@@ -17,10 +17,13 @@ from events.profiles import (
     MaxCount,
     MaxNewTokens,
     MaxStringLength,
+    MinP,
     ModelId,
     ProfileSettings,
     Provider,
+    RepetitionPenalty,
     Temperature,
+    TopP,
 )
 from events.record_types import NAME_PATTERN
 from services.api import profiles as store
@@ -44,6 +47,9 @@ class SettingsChange(BaseModel):
     batch_size: BatchSize | None = None
     max_new_tokens: MaxNewTokens | None = None
     temperature: Temperature | None = None
+    top_p: TopP | None = None
+    min_p: MinP | None = None
+    repetition_penalty: RepetitionPenalty | None = None
     max_attempts_per_record: MaxAttempts | None = None
     max_count: MaxCount | None = None
     default_max_string_length: MaxStringLength | None = None

@@ -12,6 +12,7 @@ from services.api import record_types as store
 from services.api.auth import CallerDep
 from services.api.deps import BusDep, SearchDep
 from services.api.models import MAX_SCHEMA_BYTES, JsonSchemaBody
+from services.api.generation_check import check_generation_keywords
 from services.api.schema_check import check_job_schema
 
 router = APIRouter(prefix="/v1/record-types", tags=["record types"])
@@ -59,6 +60,7 @@ async def register_record_type(body: RecordTypeCreate, response: Response, es: S
     """Register a new version of a named type (its first version if the name is new). A schema identical to the
     latest version's registers nothing and returns that version (200)."""
     await run_in_threadpool(check_job_schema, body.schema_, [])
+    check_generation_keywords(body.schema_)
     doc, created = await store.register(es, bus, caller.tenant, body.name, body.schema_, body.description)
     if not created:
         response.status_code = 200
