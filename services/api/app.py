@@ -4,7 +4,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from elasticsearch import AsyncElasticsearch
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 from faststream.rabbit import RabbitBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -15,6 +15,7 @@ from services.api.auth import KeyCache, check_routes
 from services.api.body_limit import BodyLimit, body_limits
 from services.api.errors import PROBLEM_RESPONSES
 from services.api.outbox import publish_pending
+from services.api.query_params import no_repeated_query_parameters
 from services.api.routes import batches, docs, export, jobs, keys, progress, records, regenerate, usage
 from services.api.routes import dataset_profile, health, logs, record_types, stats
 from services.api.routes import profiles
@@ -62,7 +63,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             await es.close()
 
     app = FastAPI(title="sdg", version="0.1.0", lifespan=lifespan,
-                  description="Synthetic datasets from a local language model, every step an event.")
+                  description="Synthetic datasets from a local language model, every step an event.",
+                  dependencies=[Depends(no_repeated_query_parameters)])
     errors.install(app)
     app.add_middleware(BodyLimit, limit_of=body_limits(settings))
     for module in (jobs, records, regenerate, progress, keys, export, usage, dataset_profile, batches, record_types,
