@@ -4,7 +4,6 @@ They let integration tests drive the projector, rust_ingest and replay through c
 demand (rejections, a failure, duplicates, disorder) without touching any service's internals.
 """
 
-import asyncio
 import json
 import uuid
 from typing import Any
@@ -14,6 +13,7 @@ from faststream.rabbit import RabbitBroker
 from events import JobCompleted, JobFailed, JobStarted, JobSubmitted, RecordGenerated, RecordRejected
 from events.envelope import Envelope
 from events.topology import EVENT_LOG, EVENTS, INGEST, PROJECTOR
+from tests.waiting import eventually
 
 # A synthetic JobSubmitted must not reach a worker (it would generate real records under the same job id), so it
 # goes straight to every other consumer's queue through the default exchange.
@@ -74,21 +74,17 @@ async def publish(amqp_url: str, events: list[Envelope | dict[str, Any]]) -> Non
 
 async def wait_for_position(es, job_id: str, position: int, timeout_s: float = 60) -> dict[str, Any]:
     """The job's projection once every event up to `position` is applied (never a blind sleep)."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
+    async def applied():
         doc = await es.options(ignore_status=404).get(index="sdg-jobs", id=job_id)
-        if doc.get("found") and doc["_source"].get("applied_through", 0) >= position:
-            return doc["_source"]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"job {job_id} did not reach position {position}: {doc.get('_source')}")
-        await asyncio.sleep(0.2)
+        source = doc.get("_source") if doc.get("found") else None
+        return source if source and source.get("applied_through", 0) >= position else None
+    return await eventually(f"job {job_id} to reach position {position}", applied, timeout_s)
 
 
 async def wait_for_count(es, index: str, job_id: str, expected: int, timeout_s: float = 60) -> int:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
+    """The number of `index` documents of the job once at least `expected` are there; raises on timeout."""
+    async def counted():
         await es.indices.refresh(index=index)
-        count = (await es.count(index=index, query={"term": {"job_id": job_id}}))["count"]
-        if count >= expected or asyncio.get_running_loop().time() > deadline:
-            return count
-        await asyncio.sleep(0.3)
+        return (await es.count(index=index, query={"term": {"job_id": job_id}}))["count"]
+    return await eventually(f"{expected} {index} documents of job {job_id}", counted, timeout_s, every_s=0.3,
+                            until=lambda count: count >= expected)

@@ -1,13 +1,13 @@
 """A prompt batch through the whole pipeline: upload → worker → event log → OpenAI-format output, then the same
 file again, answered entirely from the cache."""
 
-import asyncio
 import json
 import time
 import uuid
 
 import pytest
 from jsonschema import Draft202012Validator
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -33,13 +33,10 @@ FILE = "\n".join(json.dumps(x) for x in LINES).encode()
 
 
 async def until_ended(api, batch_id: str, timeout_s: float = 240) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        batch = (await api.get(f"/v1/batches/{batch_id}")).json()
-        if batch["status"] in ("completed", "failed", "cancelled"):
-            return batch
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"batch {batch_id} did not end in {timeout_s}s")
+    async def batch():
+        return (await api.get(f"/v1/batches/{batch_id}")).json()
+    return await eventually(f"batch {batch_id} to end", batch, timeout_s,
+                            until=lambda b: b.get("status") in ("completed", "failed", "cancelled"))
 
 
 async def output(api, batch_id: str) -> list[dict]:

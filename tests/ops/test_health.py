@@ -12,6 +12,7 @@ from events.ops import ServiceHeartbeat
 from services.common.search import SERVICES_INDEX
 from services.projector.heartbeats import store_heartbeat
 from tests.stack import ROOT, service_env
+from tests.waiting import eventually
 
 SLACK_S = 1.5  # projector write + index refresh + one poll
 
@@ -24,15 +25,11 @@ async def api(client_for):
 
 
 async def wait_for_health(api, condition, timeout_s: float) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
+    async def health():
         answer = await api.get("/v1/health")
         assert answer.status_code == 200, answer.text
-        body = answer.json()
-        if condition(body):
-            return body
-        assert time.monotonic() < deadline, f"health not as expected after {timeout_s}s: {body}"
-        await asyncio.sleep(0.25)
+        return answer.json()
+    return await eventually("health as expected", health, timeout_s, every_s=0.25, until=condition)
 
 
 def up_instances(body: dict, service: str) -> list[dict]:

@@ -1,9 +1,9 @@
 """The record-type registry against the running stack: versions, pinning of jobs, tenants, the shipped types."""
 
-import asyncio
 import uuid
 
 from services.common.search import EVENTS_INDEX, JOBS_INDEX
+from tests.waiting import eventually
 
 V1 = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 12}}, "required": ["name"],
       "additionalProperties": False}
@@ -25,14 +25,11 @@ async def submit(api, record_type: str) -> dict:
 
 async def wait_for_events(es, aggregate: str, count: int, timeout_s: float = 30) -> int:
     """The events reach the event log through rust_ingest: it must know the new type."""
-    found = 0
-    for _ in range(int(timeout_s / 0.25)):
+    async def found():
         await es.indices.refresh(index=EVENTS_INDEX.alias)
-        found = (await es.count(index=EVENTS_INDEX.alias, query={"term": {"job_id": aggregate}}))["count"]
-        if found >= count:
-            break
-        await asyncio.sleep(0.25)
-    return found
+        return (await es.count(index=EVENTS_INDEX.alias, query={"term": {"job_id": aggregate}}))["count"]
+    return await eventually(f"{count} events of {aggregate}", found, timeout_s, every_s=0.25,
+                            until=lambda found: found >= count)
 
 
 async def test_registering_a_second_version_leaves_jobs_on_the_first_version_untouched(client_for, es):
