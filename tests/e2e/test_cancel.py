@@ -1,10 +1,10 @@
 """Cancelling a running job: the worker stops before its next batch and the stream ends with `JobCancelled`."""
 
-import asyncio
 import json
 
 import pytest
 from httpx_sse import aconnect_sse
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -36,11 +36,10 @@ async def test_cancelling_a_finished_job_is_a_409_that_says_so(api):
     created = await api.post("/v1/jobs", json={"schema": SCHEMA, "count": 1, "seed": 4})
     assert created.status_code == 202, created.text
     job = created.json()
-    for _ in range(600):
-        state = (await api.get(f"/v1/jobs/{job['job_id']}")).json()
-        if state["status"] == "completed":
-            break
-        await asyncio.sleep(0.5)
+    async def status():
+        return (await api.get(f"/v1/jobs/{job['job_id']}")).json()["status"]
+    await eventually(f"job {job['job_id']} to complete", status, timeout_s=300, every_s=0.5,
+                     until=lambda status: status == "completed")
     response = await api.post(f"/v1/jobs/{job['job_id']}/cancel")
     assert response.status_code == 409 and "already completed" in response.json()["detail"]
 

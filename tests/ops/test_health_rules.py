@@ -10,6 +10,7 @@ from events.models import JobCompleted, JobStarted, RecordGenerated, Usage
 from services.api.health import ComponentHealth, ingest_figures, instance_health, is_up, summarise
 from services.common.heartbeat import Heartbeat
 from services.worker.figures import WorkerFigures
+from tests.waiting import eventually
 
 NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
 UP = ComponentHealth(up=True)
@@ -119,9 +120,12 @@ async def test_the_heartbeat_task_keeps_beating_after_failures_and_stops_when_as
     heartbeat = Heartbeat(RabbitBroker("amqp://guest:guest@127.0.0.1:1/"), "api", interval_s=0.01)
     heartbeat._publisher = RefusingPublisher()
     heartbeat.start()
-    await asyncio.sleep(0.1)
+    await eventually("three failed beats", lambda: heartbeat.failures, timeout_s=5, every_s=0.01,
+                     until=lambda failures: failures >= 3)
     await heartbeat.stop()
-    assert heartbeat.failures >= 3
+    failures = heartbeat.failures
+    await asyncio.sleep(0.05)  # five intervals: a task still beating would have failed again by now
+    assert heartbeat.failures == failures
 
 
 def test_a_broken_figure_is_reported_and_does_not_silence_the_heartbeat():
