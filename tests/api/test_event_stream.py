@@ -16,6 +16,7 @@ from services.api.job_stream import JobEventStream, Sequencer, StreamStart
 from services.api.live import LiveHub
 from services.api.settings import ApiSettings
 from tests.synthetic import job_events, publish, wait_for_count, wait_for_position
+from tests.waiting import eventually
 
 TERMINAL = ("JobCompleted", "JobFailed", "JobCancelled")
 
@@ -44,6 +45,12 @@ class MemoryLog:
         async def ready():
             return True
         return asyncio.ensure_future(ready())
+
+
+async def subscribed(hub: LiveHub, streams: int = 1) -> None:
+    """The stream is on the hub (the open-stream gauge), so what is delivered from now on reaches it live."""
+    await eventually(f"{streams} open stream(s) on the hub", lambda: hub.open_streams, timeout_s=5, every_s=0.005,
+                     until=lambda n: n >= streams)
 
 
 def parse(chunks: list[bytes]) -> list[tuple[str | None, str]]:
@@ -103,10 +110,9 @@ async def test_a_stream_catches_up_from_the_log_then_follows_the_hub_without_gap
     memory = MemoryLog(events, visible=3)
     stream = JobEventStream(hub, memory, StreamStart(events[0].job_id, "default"), SETTINGS)
     task = asyncio.create_task(collect(stream))
-    await asyncio.sleep(0.05)
+    await subscribed(hub)
     for event in events[3:]:  # 4 again (a redelivery), then the rest live
         hub.deliver(wire(event))
-        await asyncio.sleep(0.02)
     frames = parse(await task)
     assert frames == [(str(e.sequence), e.type) for e in events]
     assert memory.reads == 1  # an unbroken live feed never goes back to the log
@@ -117,7 +123,7 @@ async def test_live_events_delivered_slightly_out_of_order_are_reordered_without
     hub, memory = LiveHub(10, 100, 100), MemoryLog(events, visible=2)
     stream = JobEventStream(hub, memory, StreamStart(events[0].job_id, "default"), SETTINGS)
     task = asyncio.create_task(collect(stream))
-    await asyncio.sleep(0.05)
+    await subscribed(hub)
     for event in [events[3], events[2], *events[4:]]:
         hub.deliver(wire(event))
     assert parse(await task) == [(str(e.sequence), e.type) for e in events]
@@ -136,10 +142,11 @@ async def test_a_frame_ahead_of_a_missing_one_waits_until_the_log_has_the_missin
     hub, memory = LiveHub(10, 100, 100), MemoryLog(events, visible=2)
     stream = JobEventStream(hub, memory, StreamStart(events[0].job_id, "default"), SETTINGS)
     task = asyncio.create_task(collect(stream))
-    await asyncio.sleep(0.05)
+    await subscribed(hub)
     for event in events[3:]:  # 3 never comes live: only the log will have it
         hub.deliver(wire(event))
-    await asyncio.sleep(0.1)
+    await eventually("the stream to look for 3 in the log again", lambda: memory.reads, timeout_s=5, every_s=0.001,
+                     until=lambda reads: reads >= 2)
     memory.visible = len(events)
     assert parse(await task) == [(str(e.sequence), e.type) for e in events]
 
@@ -149,7 +156,7 @@ async def test_an_event_that_never_arrives_ends_the_stream_with_a_stream_error()
     hub = LiveHub(10, 100, 100)
     stream = JobEventStream(hub, MemoryLog(events, visible=2), StreamStart(events[0].job_id, "default"), SETTINGS)
     task = asyncio.create_task(collect(stream))
-    await asyncio.sleep(0.05)
+    await subscribed(hub)
     hub.deliver(wire(events[4]))
     chunks = await task
     assert parse(chunks) == [("1", "JobSubmitted"), ("2", "JobStarted"), (None, "stream_error")]
@@ -163,7 +170,6 @@ async def test_a_slow_stream_that_overflows_its_inbox_catches_up_from_the_log():
     chunks = stream.chunks()
     assert parse([await anext(chunks)]) == [("1", "JobSubmitted"), ("2", "JobStarted")]
     waiting = asyncio.create_task(anext(chunks))
-    await asyncio.sleep(0.05)
     for event in events[2:]:
         hub.deliver(wire(event))  # more than the inbox holds
     stream.log.visible = len(events)
@@ -180,7 +186,6 @@ async def test_the_hub_pings_every_open_stream():
     chunks = stream.chunks()
     await anext(chunks)
     waiting = asyncio.create_task(anext(chunks))
-    await asyncio.sleep(0.01)
     hub.ping_all()
     assert await waiting == PING
     await chunks.aclose()
@@ -216,10 +221,12 @@ def test_the_cli_resumes_a_dropped_stream_with_last_event_id_and_stops_at_the_te
 # --- against the real stack -------------------------------------------------------------------------------------
 
 
-async def read_stream(api, job_id: str, last_event_id: int | None = None, stop_after: int | None = None):
-    """[(id, event type, data)] of the stream until it ends (or after `stop_after` events)."""
+async def read_stream(api, job_id: str, last_event_id: int | None = None, stop_after: int | None = None,
+                      seen: list | None = None):
+    """[(id, event type, data)] of the stream until it ends (or after `stop_after` events); `seen` fills as they
+    come, so a test can wait on the stream's position."""
     headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
-    seen = []
+    seen = [] if seen is None else seen
     async with aconnect_sse(api, "GET", f"/v1/jobs/{job_id}/events", headers=headers, timeout=120) as source:
         assert source.response.status_code == 200, await source.response.aread()
         async for sse in source.aiter_sse():
@@ -229,6 +236,16 @@ async def read_stream(api, job_id: str, last_event_id: int | None = None, stop_a
             if len(seen) == stop_after:
                 break
     return seen
+
+
+async def following(api, job_id: str, **options) -> asyncio.Task:
+    """A stream reading in the background, once it has sent its first event: the API subscribes a stream to the
+    live bus before it catches up from the log, so from then on a published event reaches it live."""
+    seen: list = []
+    task = asyncio.create_task(read_stream(api, job_id, seen=seen, **options))
+    await eventually(f"the stream of {job_id} to send its first event", lambda: seen or task.done(), timeout_s=60,
+                     every_s=0.02)
+    return task
 
 
 async def submitted_synthetic_job(stack, es, records: int = 3):
@@ -242,10 +259,9 @@ async def submitted_synthetic_job(stack, es, records: int = 3):
 async def test_a_followed_job_sends_every_sequence_once_in_order_with_ids_and_ends_at_the_terminal_event(
         stack, api, es):
     events = await submitted_synthetic_job(stack, es, records=3)
-    following = asyncio.create_task(read_stream(api, events[0].job_id))
-    await asyncio.sleep(0.5)
+    reading = await following(api, events[0].job_id)
     await publish(stack.amqp_url, events[1:])
-    stream = await following
+    stream = await reading
     assert [(i, t) for i, t, _ in stream] == [(str(e.sequence), e.type) for e in events]
     assert [d["sequence"] for _, _, d in stream] == [e.sequence for e in events]
     assert stream[-1][1] == "JobCompleted"
@@ -256,13 +272,11 @@ async def test_a_followed_job_sends_every_sequence_once_in_order_with_ids_and_en
 async def test_reconnecting_with_last_event_id_mid_way_gives_exactly_the_rest(stack, api, es):
     events = await submitted_synthetic_job(stack, es, records=4)
     job_id = events[0].job_id
-    first = asyncio.create_task(read_stream(api, job_id, stop_after=2))
-    await asyncio.sleep(0.5)
+    first = await following(api, job_id, stop_after=2)
     await publish(stack.amqp_url, events[1:4])
     head = await first
     assert [(i, t) for i, t, _ in head] == [("1", "JobSubmitted"), ("2", "JobStarted")]
-    rest = asyncio.create_task(read_stream(api, job_id, last_event_id=2))
-    await asyncio.sleep(0.5)
+    rest = await following(api, job_id, last_event_id=2)  # its first event is 3
     await publish(stack.amqp_url, events[4:])
     tail = await rest
     assert [(i, t) for i, t, _ in tail] == [(str(e.sequence), e.type) for e in events[2:]]
