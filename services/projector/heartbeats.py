@@ -6,7 +6,7 @@ same instance (a redelivery, a backlog drained after a restart) is refused by El
 
 import structlog
 from elasticsearch import ApiError, AsyncElasticsearch, ConflictError, TransportError
-from faststream.rabbit import RabbitBroker
+from faststream.rabbit import RabbitBroker, RabbitExchange, RabbitQueue
 
 from events.ops import HEARTBEATS, OPS, ServiceHeartbeat
 from services.common.search import SERVICES_INDEX
@@ -45,8 +45,10 @@ async def store_heartbeat(es: AsyncElasticsearch, beat: ServiceHeartbeat) -> boo
         return False
 
 
-def register_heartbeats(broker: RabbitBroker, es: AsyncElasticsearch) -> None:
-    @broker.subscriber(HEARTBEATS, OPS, title="sdg.projector.heartbeats:ServiceHeartbeat")
+def register_heartbeats(broker: RabbitBroker, es: AsyncElasticsearch, queue: RabbitQueue = HEARTBEATS,
+                        exchange: RabbitExchange = OPS) -> None:
+    """`queue` and `exchange` are for tests against the real broker, which must not take the live projector's."""
+    @broker.subscriber(queue, exchange, title="sdg.projector.heartbeats:ServiceHeartbeat")
     async def on_service_heartbeat(beat: ServiceHeartbeat) -> None:
         """Stores a service instance's last heartbeat and figures in `sdg-services` (what GET /v1/health reads)."""
         try:
