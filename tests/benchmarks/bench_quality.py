@@ -33,6 +33,7 @@ from elasticsearch import AsyncElasticsearch  # noqa: E402
 
 from services.api.keys import issue_key  # noqa: E402
 from services.common import servers  # noqa: E402
+from tests.waiting import eventually  # noqa: E402
 
 TENANT = "bench-quality"
 INSTRUCTIONS = "Customers of a European bookshop chain."
@@ -150,15 +151,12 @@ def table(result: dict[str, Any]) -> list[str]:
 
 
 async def wait_until_finished(api: httpx.AsyncClient, job_id: str, timeout_s: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
+    async def job():
         response = await api.get(f"/v1/jobs/{job_id}")
         response.raise_for_status()
-        if (job := response.json())["status"] in FINISHED:
-            return job
-        if time.monotonic() > deadline:
-            raise SystemExit(f"job {job_id} did not finish within {timeout_s:.0f} s")
-        await asyncio.sleep(1.0)
+        return response.json()
+    return await eventually(f"job {job_id} to finish", job, timeout_s, every_s=1.0,
+                            until=lambda job: job["status"] in FINISHED)
 
 
 async def run_case(api: httpx.AsyncClient, body: dict[str, Any], unfinished: set[str],

@@ -37,6 +37,7 @@ from events.profiles import PinnedProfile, ProfileSettings  # noqa: E402
 from services.api.keys import issue_key  # noqa: E402
 from services.common import servers  # noqa: E402
 from services.common.search import CLAIMS_INDEX, EVENTS_INDEX  # noqa: E402
+from tests.waiting import eventually  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = Path(os.environ.get("SDG_HOME", "/opt/sdg")) / "run"
@@ -75,15 +76,6 @@ def seconds(start: str, end: str) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-async def wait_for(what: str, probe, timeout_s: float, every_s: float = 0.5):
-    deadline = time.monotonic() + timeout_s
-    while not (value := await probe()):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        await asyncio.sleep(every_s)
-    return value
-
-
 async def run_job(api: httpx.AsyncClient, args, profile: str, seed: int) -> tuple[dict, float]:
     began = time.monotonic()
     created = await api.post("/v1/jobs", json={"schema": SCHEMA, "count": args.count, "seed": seed,
@@ -99,7 +91,7 @@ async def finish(api: httpx.AsyncClient, job_id: str, args) -> dict:
         job = (await api.get(f"/v1/jobs/{job_id}")).json()
         return job if job["status"] in ("completed", "failed", "cancelled") else None
 
-    job = await wait_for(f"job {job_id}", ended, timeout_s=max(600, args.count * 10), every_s=0.25)
+    job = await eventually(f"job {job_id}", ended, timeout_s=max(600, args.count * 10), every_s=0.25)
     if job["status"] != "completed":
         raise SystemExit(f"job {job_id} {job['status']}: {job.get('reason')}")
     return job
@@ -165,7 +157,7 @@ async def killed_mid_chunk(api: httpx.AsyncClient, es: AsyncElasticsearch, args,
                     return event["chunk"], claimed
         return None
 
-    chunk, _ = await wait_for("worker-2 part-way through a chunk", part_done, timeout_s=300, every_s=0.1)
+    chunk, _ = await eventually("worker-2 part-way through a chunk", part_done, timeout_s=300, every_s=0.1)
     os.killpg(victim, signal.SIGKILL)
     found = await es.mget(index=CLAIMS_INDEX.alias, ids=[f"{job_id}/slot/{i}" for i in range(args.count)])
     before = {d["_source"]["index"] for d in found["docs"] if d.get("found")}
