@@ -30,10 +30,12 @@ import aio_pika
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests.waiting
 from ingest_contenders import python_consumer, raw_bulk_load  # noqa: E402
 from ingest_workload import make_events, write_ndjson  # noqa: E402
 from ingest_processes import CpuMeter, peak_rss_mb  # noqa: E402
 from services.common import servers  # noqa: E402
+from tests.waiting import eventually  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "sdg-bench-ingest"  # the service user may use sdg-* indices only
@@ -176,21 +178,20 @@ async def declare_queues(channel: aio_pika.abc.AbstractChannel, recreate: bool) 
         "x-queue-type": "quorum", "x-dead-letter-exchange": DEAD_LETTER, "x-delivery-limit": 5})
 
 
-async def wait_for_acks(process: subprocess.Popen, messages: int) -> None:
+async def wait_for_acks(process: subprocess.Popen, messages: int, timeout_s: float = 600) -> None:
     """Polls sdg-ingest's /metrics until it has acked every message (it acks only what Elasticsearch stored)."""
     async with httpx.AsyncClient(timeout=5) as client:
-        while True:
+        async def acked() -> int:
             if process.poll() is not None:
                 raise RuntimeError(f"sdg-ingest exited with {process.returncode}")
             try:
                 text = (await client.get(f"http://{METRICS_ADDR}/metrics")).text
             except httpx.TransportError:
                 text = ""
-            acked = next((int(line.split()[1]) for line in text.splitlines()
-                          if line.startswith("sdg_ingest_messages_acked_total ")), 0)
-            if acked >= messages:
-                return
-            await asyncio.sleep(0.05)
+            return next((int(line.split()[1]) for line in text.splitlines()
+                         if line.startswith("sdg_ingest_messages_acked_total ")), 0)
+        await eventually(f"sdg-ingest to ack {messages} messages", acked, timeout_s, every_s=0.05,
+                         until=lambda count: count >= messages)
 
 
 async def best_of(trials: list[int], measure) -> tuple[int, dict]:
