@@ -36,7 +36,7 @@ from events import JobCompleted, JobSubmitted, RecordGenerated  # noqa: E402
 from events.topology import EVENTS  # noqa: E402
 from services.api.keys import issue_key  # noqa: E402
 from services.common import servers  # noqa: E402
-from tests.synthetic import NON_WORKER_QUEUES, wait_for_position  # noqa: E402
+from tests.synthetic import NON_WORKER_QUEUES, wait_for_count, wait_for_position  # noqa: E402
 
 TENANT = "bench-api"
 SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
@@ -185,11 +185,7 @@ async def submitted_job(args: argparse.Namespace) -> JobSubmitted:
         await broker.stop()
     async with AsyncElasticsearch(args.es_url) as es:
         await wait_for_position(es, job.job_id, 1)
-        for _ in range(100):
-            await es.indices.refresh(index="sdg-events")
-            if (await es.count(index="sdg-events", query={"term": {"job_id": job.job_id}}))["count"]:
-                break
-            await asyncio.sleep(0.2)
+        await wait_for_count(es, "sdg-events", job.job_id, 1, timeout_s=20)
     return job
 
 
