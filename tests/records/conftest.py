@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests import waiting
+from tests.waiting import eventually
 
 TENANT = "records-tests"
 SCHEMA = {
@@ -29,11 +29,6 @@ INGEST_METRICS_URL = f"http://{os.environ.get('SDG_INGEST_METRICS_ADDR', '127.0.
 class FinishedJob:
     job_id: str
     records: list[dict[str, Any]]  # the record documents, in index order
-
-
-async def eventually(what: str, probe, timeout_s: float = 120.0, every_s: float = 0.25):
-    """tests.waiting.eventually with the longer wait a generation needs."""
-    return await waiting.eventually(what, probe, timeout_s, every_s)
 
 
 async def job_status(api, job_id: str) -> str:
@@ -74,7 +69,8 @@ async def finished_job(stack, client_for) -> FinishedJob:
             documents = await record_documents(es, job_id)
             return documents if len(documents) == COUNT else None
 
-        return FinishedJob(job_id, await eventually(f"the {COUNT} records of {job_id} in Elasticsearch", all_records))
+        return FinishedJob(job_id, await eventually(f"the {COUNT} records of {job_id} in Elasticsearch", all_records,
+                                                 timeout_s=120))
 
 
 async def ingest_counter(name: str) -> float:

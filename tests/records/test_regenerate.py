@@ -9,7 +9,8 @@ from jsonschema import Draft202012Validator
 
 from events.models import JobSpec, RecordRegenerated, RecordRegenerationRequested
 from services.projector.projection import apply
-from tests.records.conftest import SCHEMA, TENANT, eventually, ingest_counter, record_documents, submit
+from tests.records.conftest import SCHEMA, TENANT, ingest_counter, record_documents, submit
+from tests.waiting import eventually
 
 
 def test_regeneration_events_leave_the_job_projection_as_it_was():
