@@ -10,7 +10,7 @@ from events import Envelope
 
 STATUS_RANK = {"submitted": 0, "running": 1, "completed": 2, "failed": 2, "cancelled": 2}
 STATUS_OF = {"JobSubmitted": "submitted", "JobStarted": "running", "RecordGenerated": "running",
-             "RecordRejected": "running", "JobProgressed": "running", "JobCompleted": "completed",
+             "RecordRejected": "running", "JobCompleted": "completed",
              "JobFailed": "failed", "JobCancelled": "cancelled", "BatchSubmitted": "submitted",
              "BatchRequestCompleted": "running", "BatchRequestFailed": "running", "JobPlanned": "submitted",
              "ChunkStarted": "running", "ChunkCompleted": "running", "ChunkCancelled": "running",
