@@ -16,7 +16,7 @@ from fastapi import HTTPException
 from events.batches import BatchRequest, CachedAnswer
 from services.api.batch_models import BatchPublic
 from services.common.search import EVENTS_INDEX
-from services.projector.store import read_job
+from services.projections.store import read_job
 
 ANSWER_TYPES = ["BatchRequestCompleted", "BatchRequestFailed"]
 CACHE_LOOKUP_CHUNK = 1000

@@ -37,7 +37,7 @@ from events import Envelope, parse_event
 from events.bus import EventBus
 from events.envelope import utcnow
 from services.common.search import IDEMPOTENCY_INDEX
-from services.projector.store import read_job
+from services.projections.store import read_job
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", pattern=r"^[!-~]{1,255}$",

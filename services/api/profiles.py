@@ -26,7 +26,7 @@ from events.profiles import (
 from services.api import outbox
 from services.api.record_types import parse_ref
 from services.common.search import PROFILES_INDEX
-from services.projector.profiles import ProfileEvent, profile_document
+from services.projections.profiles import ProfileEvent, profile_document
 
 INDEX = PROFILES_INDEX.alias
 MAX_VERSION_RACES = 100

@@ -10,7 +10,7 @@ from fastapi import HTTPException
 from services.api.record_search import RecordQuery
 from services.api.models import JobPublic, JobsPage, RecordPublic, RecordsPage
 from services.common.search import JOBS_INDEX, RECORDS_INDEX
-from services.projector.store import read_job
+from services.projections.store import read_job
 
 
 def tenant_filter(tenant: str) -> dict[str, Any]:

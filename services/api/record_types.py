@@ -20,7 +20,7 @@ from events.bus import EventBus
 from events.record_types import NAME_PATTERN, SHARED_TENANT, RecordTypeRegistered, record_type_aggregate
 from services.api import outbox
 from services.common.search import RECORD_TYPES_INDEX
-from services.projector.record_types import record_type_document, schema_sha256, version_id
+from services.projections.record_types import record_type_document, schema_sha256, version_id
 
 INDEX = RECORD_TYPES_INDEX.alias
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "schemas" / "records"

@@ -8,7 +8,7 @@ from events import parse_event
 from events.profiles import ProfileSettings
 from services.api import outbox, profiles, record_types
 from services.common.search import PROFILES_INDEX, RECORD_TYPES_INDEX
-from services.projector.record_types import project_record_type
+from services.projections.record_types import project_record_type
 from tests.memory_search import MemoryBus, MemorySearch
 
 SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}}}

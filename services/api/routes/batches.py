@@ -18,7 +18,7 @@ from services.api.deps import BusDep, SearchDep, SettingsDep
 from services.api.errors import problem_responses
 from services.api.idempotency import IdempotencyKey, Submission, fingerprint, submit_once
 from services.api.tenant_limits import check_jobs_in_flight
-from services.projector.store import project
+from services.projections.store import project
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 

@@ -24,7 +24,7 @@ from services.api.generation_check import check_generation_keywords, check_job_g
 from services.api.sampling import checked_sampling, job_context
 from services.api.tenant_limits import check_jobs_in_flight
 from services.common.logging import about
-from services.projector.store import project
+from services.projections.store import project
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])

@@ -14,7 +14,7 @@ from services.api.deps import BusDep, SearchDep
 from services.api.queries import record_or_404
 from services.api.errors import problem_responses
 from services.api.models import UNFINISHED_STATUSES
-from services.projector.store import read_job
+from services.projections.store import read_job
 
 router = APIRouter(tags=["records"])
 
