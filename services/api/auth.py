@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.api.access import PUBLIC, RULES, Reach, Rule, missing_rules, rule_for
-from services.api.keys import StoredKey, verify_key
+from services.access.keys import StoredKey, verify_key
 
 bearer = HTTPBearer(auto_error=False, description="An sdg API key: `Authorization: Bearer sdg_...`")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An sdg API key (alternative header).")

@@ -18,8 +18,8 @@ from services.api.deps import BusDep, JobDep, SearchDep, SettingsDep
 from services.api.idempotency import IdempotencyKey, Submission, fingerprint, submit_once
 from services.api.models import IsoDateTime, JobCancel, JobCreate, JobPublic, JobsPage
 from services.api.queries import jobs_page
-from services.api.profiles import resolve_for_job as resolve_profile
-from services.api.record_types import resolve_for_job
+from services.registries.profiles import resolve_for_job as resolve_profile
+from services.registries.record_types import resolve_for_job
 from services.api.generation_check import check_generation_keywords, check_job_generation
 from services.api.sampling import checked_sampling, job_context
 from services.api.tenant_limits import check_jobs_in_flight
