@@ -14,7 +14,7 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 SCALAR_KINDS = ("string", "integer", "number", "boolean")
 EXTRA = "_extra"
 # The worker closes objects that name properties unless one of these keys decides otherwise (see
-# services/worker/constraints.py), so only then can a record carry properties its schema does not name.
+# services/schema_rules/constraints.py), so only then can a record carry properties its schema does not name.
 OPENING_KEYS = {"additionalProperties", "patternProperties", "unevaluatedProperties",
                 "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$ref"}
 

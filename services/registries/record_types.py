@@ -20,7 +20,8 @@ from events.record_types import NAME_PATTERN, SHARED_TENANT, RecordTypeRegistere
 from services.registries import outbox
 from services.registries.errors import Unusable
 from services.common.search import RECORD_TYPES_INDEX
-from services.projections.record_types import record_type_document, schema_sha256, version_id
+from services.common.canonical import schema_sha256
+from services.projections.record_types import record_type_document, version_id
 
 INDEX = RECORD_TYPES_INDEX.alias
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "schemas" / "records"

@@ -21,7 +21,8 @@ from services.worker.claims import Claims
 from services.worker.dedup import digests
 from services.worker.engine import Engine
 from services.worker.job_run import Candidate, Plan, batch_seed, record_id
-from services.worker.unique import Drawn, NoFreeValue, claim_sampled, generated_forms, unique_fields
+from services.schema_rules.unique import generated_forms, unique_fields
+from services.worker.unique import Drawn, NoFreeValue, claim_sampled
 
 log = structlog.get_logger()
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.models import JobSpec, Provenance
-from services.worker.constraints import schema_hash
+from services.schema_rules.constraints import schema_hash
 from services.worker.engine import Completion, Engine
-from services.worker.generators.slot import Context
+from services.schema_rules.generators.slot import Context
 from services.worker.prompts import example_id, record_prompt, template
-from services.worker.samplers import draw, field_fits, merge, model_schema, samplers_of
-from services.worker.unique import value_at
+from services.schema_rules.samplers import draw, field_fits, merge, model_schema, samplers_of
+from services.schema_rules.unique import value_at
 from services.worker.validation import Verdict, check, judge
 
 def record_id(job_id: str, index: int) -> str:
@@ -44,7 +44,7 @@ class Plan:
 
     def sampled(self, index: int, attempts: dict[str, int] | None = None) -> dict[str, Any]:
         """The record's sampled fields; `attempts` names the unique fields that were drawn again, and which attempt
-        each kept (services/worker/unique.py)."""
+        each kept (services/schema_rules/unique.py)."""
         values = draw(self.samplers, self.spec.seed, index, self.context, self.fits)
         for field, attempt in (attempts or {}).items():
             values[field] = value_at(self.samplers[field], values[field], self.spec.seed, index, field, attempt,

@@ -13,7 +13,8 @@ from events.models import RecordRegenerated, RecordRegenerationFailed, RecordReg
 from services.worker.claims import Claims, MemoryClaims
 from services.worker.engine import Completion, Engine
 from services.worker.job_run import Plan
-from services.worker.unique import claim_sampled, unique_fields
+from services.schema_rules.unique import unique_fields
+from services.worker.unique import claim_sampled
 from services.common.logging import about
 
 log = structlog.get_logger()

@@ -1,4 +1,4 @@
-from services.worker.constraints import constrained_schema, estimate_max_tokens, schema_hash
+from services.schema_rules.constraints import constrained_schema, estimate_max_tokens, schema_hash
 from services.worker.validation import judge
 
 PERSON = {
@@ -54,7 +54,7 @@ def test_schema_hash_ignores_key_order():
 
 
 def test_a_schema_with_a_look_around_pattern_is_reported_as_unsupported():
-    from services.worker.constraints import unsupported_feature
+    from services.schema_rules.constraints import unsupported_feature
 
     schema = {"type": "object", "properties": {"mode": {"type": "string", "pattern": "^((?!mode).)*$"}}}
     reason = unsupported_feature(schema)
@@ -62,7 +62,7 @@ def test_a_schema_with_a_look_around_pattern_is_reported_as_unsupported():
 
 
 def test_one_of_and_unknown_formats_compile_leniently():
-    from services.worker.constraints import unsupported_feature
+    from services.schema_rules.constraints import unsupported_feature
 
     schema = {"type": "object", "properties": {
         "a": {"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 3}]},

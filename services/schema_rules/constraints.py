@@ -4,9 +4,10 @@ Every tightening only narrows the set of valid outputs, so a record that fits th
 """
 
 import copy
-import hashlib
 import json
 from typing import Any
+
+from services.common.canonical import schema_sha256
 
 SCALAR_TOKENS = {"integer": 6, "number": 8, "boolean": 2, "null": 2}
 
@@ -24,7 +25,8 @@ GUIDANCE_OPTIONS = {
 
 
 def schema_hash(schema: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+    """The schema's identity in provenance and the engine's generator cache."""
+    return schema_sha256(schema)[:16]
 
 
 def constrained_schema(schema: dict[str, Any], max_string_length: int) -> dict[str, Any]:
