@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from events.statuses import has_ended
+
 BatchStatus = Literal["in_progress", "cancelling", "finalizing", "completed", "failed", "cancelled"]
 STATUS_OF_JOB: dict[str, BatchStatus] = {"submitted": "in_progress", "running": "in_progress",
                                          "completed": "completed", "failed": "failed", "cancelled": "cancelled"}
@@ -51,7 +53,7 @@ class BatchPublic(BaseModel):
 
     @property
     def finished(self) -> bool:
-        return self.status in ("completed", "failed", "cancelled")
+        return has_ended(self.status)
 
     @classmethod
     def from_projection(cls, doc: dict[str, Any]) -> "BatchPublic":

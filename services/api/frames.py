@@ -9,9 +9,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from events.statuses import ENDING_EVENTS
 from events.upcasting import upcast
 
-TERMINAL_TYPES = frozenset({"JobCompleted", "JobFailed", "JobCancelled"})
 PING = b": ping\n\n"
 
 
@@ -30,7 +30,7 @@ class Frame:
 
     @property
     def terminal(self) -> bool:
-        return self.type in TERMINAL_TYPES
+        return self.type in ENDING_EVENTS
 
 
 def frame_of(event: Any) -> Frame:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from events.profiles import MAX_JOB_COUNT
+from events.statuses import has_ended
 
 MAX_RECORDS_PER_JOB = MAX_JOB_COUNT  # a profile's max_count may lower it
 
@@ -19,7 +20,6 @@ def iso_only(value: Any) -> Any:
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(iso_only)]
-UNFINISHED_STATUSES = ("submitted", "running")  # a job's (or batch's) status before it has ended
 
 # What one job may carry. A job at every cap is about 150 KiB of compact JSON; the 1 MiB body limit
 # (SDG_API_MAX_BODY_BYTES) leaves room for indentation and escapes. Fixed here, not settings: they are part of the
@@ -143,7 +143,7 @@ class JobPublic(BaseModel):
 
     @property
     def finished(self) -> bool:
-        return self.status in ("completed", "failed", "cancelled")
+        return has_ended(self.status)
 
 
 class JobsPage(BaseModel):

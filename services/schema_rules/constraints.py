@@ -61,6 +61,8 @@ def _bound_strings(node: Any, limit: int) -> Any:
 
 
 COMBINATORS = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else")
+# An object that names properties is closed unless one of these decides about the others (or combines branches).
+OPENING_KEYS = frozenset({"additionalProperties", "patternProperties", "unevaluatedProperties", *COMBINATORS})
 
 
 def _close_objects(node: Any) -> Any:
@@ -75,8 +77,7 @@ def _close_objects(node: Any) -> Any:
             node[key] = {k: _close_objects(v) for k, v in value.items()} if isinstance(value, dict) else value
         elif key in ("items", "additionalItems", "prefixItems"):
             node[key] = _close_objects(value)
-    if "properties" in node and not ({"additionalProperties", "patternProperties", "unevaluatedProperties"}
-                                     | set(COMBINATORS)) & node.keys():
+    if "properties" in node and not OPENING_KEYS & node.keys():
         node["additionalProperties"] = False
     return node
 

@@ -9,11 +9,11 @@ from pydantic import BaseModel, Field
 
 from events import new_correlation_id, stable_event_id
 from events.models import JobSpec, RecordRegenerationRequested
+from events.statuses import UNFINISHED_STATUSES
 from services.api.auth import CallerDep
 from services.api.deps import BusDep, SearchDep
 from services.api.queries import record_or_404
 from services.api.errors import problem_responses
-from services.api.models import UNFINISHED_STATUSES
 from services.projections.store import read_job
 
 router = APIRouter(tags=["records"])
