@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from events.profiles import MAX_JOB_COUNT
+from events.spec import Usage
 from events.statuses import has_ended
 
 MAX_RECORDS_PER_JOB = MAX_JOB_COUNT  # a profile's max_count may lower it
@@ -97,12 +98,6 @@ class JobCancel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str = Field("", max_length=500)
-
-
-class Usage(BaseModel):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_ms: float = 0.0
 
 
 class JobPublic(BaseModel):

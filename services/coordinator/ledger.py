@@ -16,6 +16,7 @@ from events import Envelope, JobCancelled, JobCompleted, JobFailed, JobStarted, 
 from events.chunks import ChunkCancelled, ChunkCompleted, ChunkFailed, ChunkQueued, ChunkStarted, JobPlanned
 from events.models import JobCancelRequested, RecordGenerated, RecordRejected
 from events.profiles import ProfileSettings
+from events.spec import Usage
 
 DEFAULT_CHUNK_SIZE = ProfileSettings().chunk_size  # jobs submitted before profiles existed
 
@@ -32,8 +33,7 @@ class Ledger(BaseModel):
     slots: str = Field("", description="Base64 bitmap: bit i set once slot i's record has been sequenced.")
     records_generated: int = 0
     records_rejected: int = 0
-    usage: dict[str, float] = Field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0,
-                                                             "latency_ms": 0.0})
+    usage: Usage = Usage()
     chunks_done: list[int] = Field(default_factory=list)
     in_flight: list[int] = Field(default_factory=list, description="Chunks started and not yet ended.")
     workers: list[str] = Field(default_factory=list)
@@ -86,9 +86,8 @@ class Decision:
         counts = {"records_generated": ledger.records_generated, "records_rejected": ledger.records_rejected}
         self.events.append(kind(**self.envelope(kind.__name__), **counts, **fields))
 
-    def add_usage(self, usage) -> None:
-        for field in ("prompt_tokens", "completion_tokens", "latency_ms"):
-            self.ledger.usage[field] += getattr(usage, field)
+    def add_usage(self, usage: Usage) -> None:
+        self.ledger.usage = self.ledger.usage.plus(usage)
 
 
 def plan(submitted: JobSubmitted) -> tuple[Ledger, list[Envelope]]:
@@ -172,7 +171,7 @@ def complete(decision: Decision) -> None:
         decision.finish(JobFailed, reason=f"every chunk completed but {ledger.records_generated} of {ledger.count} "
                                           "records were sequenced")
         return
-    decision.finish(JobCompleted, usage=dict(ledger.usage))
+    decision.finish(JobCompleted, usage=ledger.usage)
 
 
 def cancel_if_idle(decision: Decision) -> None:

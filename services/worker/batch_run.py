@@ -101,7 +101,7 @@ class BatchRun(JobWriter):
         self.worker_id, self.batch_size, self.cancelled = worker_id, batch_size, cancelled
         JobWriter.__init__(self, submitted)
         self.completed = self.cached = self.failed = 0
-        self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "latency_ms": 0.0}
+        self.usage = Usage()
         self.answers: dict[str, ChatCompletion] = {}  # by cache key
 
     async def run(self) -> JobCompleted | JobCancelled:
@@ -192,13 +192,11 @@ class BatchRun(JobWriter):
             requests_failed=self.failed))
 
     def add_usage(self, completion: Completion) -> None:
-        self.usage["prompt_tokens"] += completion.prompt_tokens
-        self.usage["completion_tokens"] += completion.completion_tokens
-        self.usage["latency_ms"] += completion.latency_ms
+        self.usage = self.usage.plus(completion)
 
     async def finish(self, kind: type[JobCompleted] | type[JobCancelled]) -> JobCompleted | JobCancelled:
         # Batches make no records: records_generated stays 0 (progress streams wait for that many records).
-        extra = {"usage": Usage(**self.usage)} if kind is JobCompleted else {}
+        extra = {"usage": self.usage} if kind is JobCompleted else {}
         final = kind(**self.envelope(kind.__name__), records_generated=0, records_rejected=0, **extra)
         await self.publish(final)
         return final

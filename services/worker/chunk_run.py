@@ -44,7 +44,7 @@ class ChunkRun:
         self.stopped, self.settle = stopped, settle
         self.delivery = uuid.uuid4().hex[:12]  # this attempt at the chunk: keys the facts only it reports
         self.attempts: dict[int, int] = {}
-        self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "latency_ms": 0.0}
+        self.usage = Usage()
         self.decoded: list[int] = []  # slots this run sent to the model, in order (a resumed run skips finished ones)
         self.unique = unique_fields(work.spec.schema_)
         self.unique_generated = [f for f in self.unique if f not in self.plan.samplers]
@@ -93,7 +93,7 @@ class ChunkRun:
                                               reason=str(exc)))
         await self.settle([record_id(w.job_id, i) for i in range(w.start, w.end)])
         return await self.end(ChunkCompleted(**self.chunk_fields("ChunkCompleted", w.chunk), records=w.end - w.start,
-                                             usage=Usage(**self.usage), decoded=self.decoded))
+                                             usage=self.usage, decoded=self.decoded))
 
     async def end(self, fact: Envelope) -> Envelope:
         await self.publish(fact)
@@ -128,8 +128,7 @@ class ChunkRun:
         completion, index = candidate.completion, candidate.index
         usage = Usage(prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
                       latency_ms=completion.latency_ms)
-        for field in self.usage:
-            self.usage[field] += getattr(usage, field)
+        self.usage = self.usage.plus(usage)
         verdict = self.plan.assemble(completion, candidate.sampled)
         if not verdict.valid:
             await self.reject(index, verdict.reason, completion.text, None, usage)

@@ -67,9 +67,8 @@ class Regeneration:
 
 
 def add(usage: Usage, completion: Completion) -> Usage:
-    return Usage(prompt_tokens=usage.prompt_tokens + completion.prompt_tokens,
-                 completion_tokens=usage.completion_tokens + completion.completion_tokens,
-                 latency_ms=round(usage.latency_ms + completion.latency_ms, 1))
+    total = usage.plus(completion)
+    return total.model_copy(update={"latency_ms": round(total.latency_ms, 1)})
 
 
 async def regenerate(request: RecordRegenerationRequested, engine: Engine,
