@@ -10,6 +10,8 @@ from events.upcasting import upcast
 # Namespace for deterministic event ids: a worker that redoes a job after a redelivery emits the same ids again,
 # so the create-only event log and record index see duplicates and ignore them.
 SDG_NAMESPACE = uuid.UUID("6f1d7d3c-5b0e-4c1e-9a57-2f0c2d1f5e11")
+# The tenant of an event that names none: every event written before tenants existed.
+DEFAULT_TENANT = "default"
 
 
 def stable_event_id(job_id: str, type_: str, key: str | int = "") -> uuid.UUID:
@@ -38,7 +40,7 @@ class Envelope(BaseModel):
     occurred_at: datetime = Field(default_factory=utcnow)
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
-    tenant: str = "default"
+    tenant: str = DEFAULT_TENANT
 
     @model_validator(mode="before")
     @classmethod

@@ -1,6 +1,6 @@
 """Who is calling: an API key (Bearer or X-API-Key) names a tenant and scopes. 401 without a valid key, 403 without
 the scope the route's rule (services/api/access.py) asks for. Every read a caller makes is filtered by its tenant
-(see queries.tenant_filter); only an operator key, and only where the route's rule says so, reaches another tenant."""
+(see services/common/tenancy.py); only an operator key, and only where the route's rule says so, reaches another tenant."""
 
 import time
 from dataclasses import dataclass, replace
