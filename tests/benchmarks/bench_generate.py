@@ -24,9 +24,6 @@
       (canonical JSON), generated like a job: worker batch size, prompts by index, batch seeds, rejects retried.
   worker_rss_mb  peak RSS of this process (ru_maxrss) at the end: model loaded, every generator compiled.
 
---tighten runs the same workloads with generate_experiments' prototype of further worker changes (tighter decoder
-schema, a token budget that follows $refs, untyped object roots accepted), to measure them before they are made.
-
 --quick (under 10 minutes on 2 busy cores): 2 schemas per folder with a 30 s budget each, 200 records for the
 duplicate rate, 8 records per batch size. Pass --threads 1 where other processes share the cores: torch's default
 of one thread per core was 10x slower here whenever another process was busy.
@@ -63,8 +60,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, help="torch threads (default: SDG_WORKER_THREADS, else torch's)")
     parser.add_argument("--retry-batch", type=int, default=4,
                         help="coverage retries decoded together after a rejected first attempt (1: one at a time)")
-    parser.add_argument("--tighten", action="store_true",
-                        help="prototype: decode under generate_experiments.tightened_schema (not the worker's own)")
     parser.add_argument("--only", action="append", choices=["speed", "rate", "coverage", "duplicates"])
     parser.add_argument("--attempt-log", default="/tmp/bench_generate_attempts.jsonl", help="every coverage attempt")
     parser.add_argument("--out", help="also write the JSON summary here")
@@ -87,10 +82,6 @@ def main() -> None:
 
     import torch
 
-    if args.tighten:
-        from generate_experiments import install_tightening
-
-        install_tightening()
     settings = WorkerSettings() if args.threads is None else WorkerSettings(threads=args.threads)
     engine = Engine(settings)
     load = {"seconds": time.perf_counter() - started, "rss_mb": rss_mb()}
@@ -98,7 +89,7 @@ def main() -> None:
           f"{torch.get_num_threads()}, {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}) "
           f"loaded in {load['seconds']:.1f} s, RSS {load['rss_mb']:.0f} MB", flush=True)
     only = set(args.only or ["speed", "rate", "coverage", "duplicates"])
-    out: dict = {"quick": args.quick, "tighten": args.tighten}
+    out: dict = {"quick": args.quick}
     if "speed" in only:
         print("constrained vs unconstrained ...", flush=True)
         out["speed"] = [constrained_vs_unconstrained(engine, PERSON, batch=1, pairs=3 if args.quick else 12),
@@ -117,10 +108,6 @@ def main() -> None:
               f"per schema, attempts logged to {args.attempt_log}", flush=True)
         limits = {"max_attempts": settings.max_attempts_per_record, "retry_batch": args.retry_batch,
                   "budget_s": args.schema_budget_s}
-        if args.tighten:
-            from generate_experiments import object_root
-
-            limits["prepare"] = object_root
         results = coverage(engine, folders, args.per_folder, limits, Path(args.attempt_log),
                            progress=lambda line: print(line, flush=True))
         out["coverage"] = {"folders": summarise(results, folders), "not_covered": not_covered(results),
@@ -195,7 +182,6 @@ def json_summary(out: dict, settings) -> dict:
         "worker_rss_mb": round(rss_mb()),
         "wall_s": round(out["wall_s"]),
         "quick": out["quick"],
-        "tighten": out["tighten"],
         "torch_threads": torch_threads(),
         "settings": {"dtype": settings.dtype, "backend": settings.backend, "batch_size": settings.batch_size,
                      "temperature": settings.temperature, "threads": settings.threads,

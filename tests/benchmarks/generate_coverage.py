@@ -127,7 +127,7 @@ def attempt_groups(max_attempts: int, retry_batch: int) -> list[int]:
 
 
 def cover_one(engine: Engine, path: Path, folder: str, limits: dict[str, Any], attempt_log: Any) -> SchemaResult:
-    schema = limits.get("prepare", lambda given: given)(json.loads(path.read_text()))
+    schema = json.loads(path.read_text())
     result = SchemaResult(folder, path.stem, "exhausted")
     started = time.perf_counter()
     try:
