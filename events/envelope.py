@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,6 +21,13 @@ def stable_event_id(job_id: str, type_: str, key: str | int = "") -> uuid.UUID:
 
 def new_correlation_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def caused_by(cause: "Envelope", type_: str, key: str | int = "", sequence: int = 0) -> dict[str, Any]:
+    """Envelope fields of an event of `cause`'s job that `cause` led to: its correlation and tenant, a stable id
+    from (job, type, key), at `sequence` (0: outside the job's sequence)."""
+    return {"event_id": stable_event_id(cause.job_id, type_, key), "job_id": cause.job_id, "sequence": sequence,
+            "correlation_id": cause.correlation_id, "causation_id": cause.event_id, "tenant": cause.tenant}
 
 
 def utcnow() -> datetime:

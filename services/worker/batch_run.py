@@ -106,7 +106,7 @@ class BatchRun(JobWriter):
 
     async def run(self) -> JobCompleted | JobCancelled:
         settings = self.engine.settings
-        await self.publish(JobStarted(**self.envelope("JobStarted"), worker=self.worker_id,
+        await self.publish(JobStarted(**self.next_envelope("JobStarted"), worker=self.worker_id,
                                       model_id=settings.model_id, backend=settings.backend))
         model_id = self.engine.identity.model_id
         by_line = {r.line: r for r in self.submitted.requests}
@@ -180,14 +180,14 @@ class BatchRun(JobWriter):
         self.completed += 1
         self.cached += cache_hit
         await self.publish(BatchRequestCompleted(
-            **self.envelope("BatchRequestCompleted", request.line), custom_id=request.custom_id, line=request.line,
+            **self.next_envelope("BatchRequestCompleted", request.line), custom_id=request.custom_id, line=request.line,
             cache_key=request.cache_key, cache_hit=cache_hit, response=answer,
             requests_completed=self.completed, requests_cached=self.cached))
 
     async def fail(self, request: BatchRequest, code: str, message: str) -> None:
         self.failed += 1
         await self.publish(BatchRequestFailed(
-            **self.envelope("BatchRequestFailed", request.line), custom_id=request.custom_id, line=request.line,
+            **self.next_envelope("BatchRequestFailed", request.line), custom_id=request.custom_id, line=request.line,
             cache_key=request.cache_key, error=RequestError(code=code, message=message[:2000]),
             requests_failed=self.failed))
 
@@ -197,7 +197,7 @@ class BatchRun(JobWriter):
     async def finish(self, kind: type[JobCompleted] | type[JobCancelled]) -> JobCompleted | JobCancelled:
         # Batches make no records: records_generated stays 0 (progress streams wait for that many records).
         extra = {"usage": self.usage} if kind is JobCompleted else {}
-        final = kind(**self.envelope(kind.__name__), records_generated=0, records_rejected=0, **extra)
+        final = kind(**self.next_envelope(kind.__name__), records_generated=0, records_rejected=0, **extra)
         await self.publish(final)
         return final
 
@@ -211,4 +211,4 @@ async def run_batch(submitted: BatchSubmitted, engine, publish: Callable[[Envelo
         log.info("batch finished", status=final.type, completed=run.completed, cached=run.cached, failed=run.failed)
     except Exception as exc:  # noqa: BLE001 - any failure ends the batch with its reason
         log.exception("batch failed")
-        await publish(JobFailed(**run.envelope("JobFailed"), reason=f"{type(exc).__name__}: {exc}"))
+        await publish(JobFailed(**run.next_envelope("JobFailed"), reason=f"{type(exc).__name__}: {exc}"))

@@ -1,4 +1,4 @@
-"""One chunk of a job: the slots [start, end) generated in batches, each record judged, claimed job-wide (slot,
+"""One chunk of a job: the slots [start, end) generated in batches, each record validated, claimed job-wide (slot,
 duplicate forms and unique values), rejects retried (bounded), each step reported to the coordinator as a fact.
 
 A chunk that was started before (its worker died) resumes: slots whose claim holds a record are reported again
@@ -14,7 +14,8 @@ from typing import Any
 
 import structlog
 
-from events import Envelope, RecordGenerated, RecordRejected, stable_event_id
+from events import Envelope, RecordGenerated, RecordRejected
+from events.envelope import caused_by
 from events.chunks import ChunkCancelled, ChunkCompleted, ChunkFailed, ChunkQueued, ChunkStarted
 from events.models import Usage
 from services.worker.claims import Claims
@@ -50,14 +51,12 @@ class ChunkRun:
         self.unique_generated = [f for f in self.unique if f not in self.plan.samplers]
         self.drawn: dict[int, Drawn] = {}  # each slot's sampled values, unique ones claimed: kept across its retries
 
-    def envelope(self, type_: str, key: str | int) -> dict[str, Any]:
+    def fact_envelope(self, type_: str, key: str | int) -> dict[str, Any]:
         """Fields of a fact: outside the sequence (the coordinator places it), caused by the chunk's work item."""
-        w = self.work
-        return {"event_id": stable_event_id(w.job_id, type_, key), "job_id": w.job_id, "sequence": 0,
-                "correlation_id": w.correlation_id, "causation_id": w.event_id, "tenant": w.tenant}
+        return caused_by(self.work, type_, key)
 
     def chunk_fields(self, type_: str, key: str | int) -> dict[str, Any]:
-        return {**self.envelope(type_, key), "chunk": self.work.chunk, "worker": self.worker_id}
+        return {**self.fact_envelope(type_, key), "chunk": self.work.chunk, "worker": self.worker_id}
 
     async def run(self) -> Envelope:
         """The chunk's last fact: ChunkCompleted, ChunkCancelled or ChunkFailed."""
@@ -129,7 +128,7 @@ class ChunkRun:
         usage = Usage(prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
                       latency_ms=completion.latency_ms)
         self.usage = self.usage.plus(usage)
-        verdict = self.plan.assemble(completion, candidate.sampled)
+        verdict = self.plan.verdict(completion, candidate.sampled)
         if not verdict.valid:
             await self.reject(index, verdict.reason, completion.text, None, usage)
             return False
@@ -141,7 +140,7 @@ class ChunkRun:
                       if kind.startswith("unique/") else f"{kind} duplicate of record {earlier}")
             await self.reject(index, reason, completion.text, earlier, usage)
             return False
-        fact = RecordGenerated(**self.envelope("RecordGenerated", index), record_id=rid, index=index,
+        fact = RecordGenerated(**self.fact_envelope("RecordGenerated", index), record_id=rid, index=index,
                                record=verdict.record, usage=usage, provenance=candidate.provenance)
         held = await self.claims.claim_slot(index, fact.model_dump(mode="json"))
         await self.publish(RecordGenerated.model_validate(held))
@@ -151,7 +150,7 @@ class ChunkRun:
         attempt = self.attempts[index] = self.attempts.get(index, 0) + 1
         log.info("record rejected", index=index, attempt=attempt, reason=reason)
         await self.publish(RecordRejected(
-            **self.envelope("RecordRejected", f"{index}/{attempt}/{self.delivery}"), index=index, attempt=attempt,
+            **self.fact_envelope("RecordRejected", f"{index}/{attempt}/{self.delivery}"), index=index, attempt=attempt,
             reason=reason, raw=raw[:2000], duplicate_of=duplicate_of, usage=usage))
         if attempt >= self.max_attempts:
             raise RecordAttemptsExhausted(f"record {index} was rejected {attempt} times; last reason: {reason}")

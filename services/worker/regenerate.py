@@ -1,5 +1,5 @@
-"""A new revision of one record: the job's own Plan (same prompt, sampled fields and judge), a seed derived from the
-job seed, the record's index, the revision and the attempt, so the same request always gives the same record."""
+"""A new revision of one record: the job's own Plan (same prompt, sampled fields and validation), a seed derived from
+the job seed, the record's index, the revision and the attempt, so the same request always gives the same record."""
 
 import asyncio
 import random
@@ -8,7 +8,8 @@ from typing import Any
 
 import structlog
 
-from events import Envelope, stable_event_id
+from events import Envelope
+from events.envelope import caused_by
 from events.models import RecordRegenerated, RecordRegenerationFailed, RecordRegenerationRequested, Usage
 from services.worker.claims import Claims, MemoryClaims
 from services.worker.engine import Completion, Engine
@@ -35,10 +36,10 @@ class Regeneration:
         self.claims = claims or MemoryClaims()  # the job's: a unique sampled value is found again as the record's own
 
     def envelope(self, type_: str) -> dict[str, Any]:
+        """Fields of the answer to the request (outside the job's sequence), naming the record and revision."""
         r = self.request
-        return {"event_id": stable_event_id(r.job_id, type_, f"{r.index}/{r.revision}"), "job_id": r.job_id,
-                "correlation_id": r.correlation_id, "causation_id": r.event_id, "tenant": r.tenant,
-                "record_id": r.record_id, "index": r.index, "revision": r.revision}
+        return {**caused_by(r, type_, f"{r.index}/{r.revision}"), "record_id": r.record_id, "index": r.index,
+                "revision": r.revision}
 
     async def run(self) -> RecordRegenerated | RecordRegenerationFailed:
         """The sampled fields stay those of the original record (they are drawn per index, and a unique one that was
@@ -54,7 +55,7 @@ class Regeneration:
             seed = regeneration_seed(spec.seed, index, self.request.revision, attempt)
             [completion] = await asyncio.to_thread(plan.decode_prompts, [prompt], seed)
             usage = add(usage, completion)
-            verdict = plan.assemble(completion, sampled)
+            verdict = plan.verdict(completion, sampled)
             if verdict.valid:
                 return RecordRegenerated(**self.envelope("RecordRegenerated"), record=verdict.record, usage=usage,
                                          provenance=plan.provenance([index], 0, seed, prompt, attempts))

@@ -1,4 +1,4 @@
-"""Generation benchmark: the worker's own Engine, prompts, seeds and judge(), measured side by side in one process.
+"""Generation benchmark: the worker's own Engine, prompts, seeds and validation, measured side by side in one process.
 
   constrained_vs_unconstrained  seconds per decoding step under the llguidance constraint divided by seconds per step
       with no constraint, same model, same prompts (the person schema's, batch 1), same sampling settings and exactly
@@ -11,13 +11,13 @@
   coverage  each JSONSchemaBench schema goes through the API's submission check (check_job_schema: a refusal counts
       as not covered and is listed with its 422 detail), then a one-record job as the worker runs it: the prompt of
       record 0 (schema title and fields; the schema's description as instructions), attempt k seeded by
-      batch_seed(0, k), each judged, up to max_attempts_per_record attempts. A schema whose attempts are all rejected
+      batch_seed(0, k), each validated, up to max_attempts_per_record attempts. A schema whose attempts are all rejected
       is "exhausted" (listed with the last reason); one that makes the engine raise is "error" (the job would fail);
       one stopped by the benchmark's per-schema time budget is "budget". To save time, attempt 1 is decoded alone and
       the remaining retries together in one batch (--retry-batch 4; 1 decodes them one at a time, exactly like a
       one-record job): same prompt, independent samples, so the chance of coverage is the same. Every emitted record
-      is validated again from its bytes ("defects": must be 0, judge gates emission) and with strict checkers for the
-      formats the installed jsonschema cannot check ("format_gaps": emitted records whose date-time, uri or hostname
+      is validated again from its bytes ("defects": must be 0, validation gates emission) and with strict checkers for
+      the formats the installed jsonschema cannot check ("format_gaps": emitted records whose date-time, uri or hostname
       is malformed).
       Every attempt, raw text included, goes to --attempt-log for the rejection analysis.
   duplicate_rate  share of 1,000 valid person records (raw generation, no dedup) that exactly repeat an earlier one
