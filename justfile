@@ -54,7 +54,7 @@ prune-logs *args:
 
 # Regenerate the event contract under schemas/ (AsyncAPI document and event JSON Schemas).
 asyncapi:
-    python -m services.api.contracts
+    python -m services.contracts
 
 # The dead-letter queue: just dead-letters list [--limit N] | redrive|drop (--job ID | --message-id ID | --all) [--dry-run]
 dead-letters *args:

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -10,6 +11,8 @@ from events.upcasting import upcast
 # Namespace for deterministic event ids: a worker that redoes a job after a redelivery emits the same ids again,
 # so the create-only event log and record index see duplicates and ignore them.
 SDG_NAMESPACE = uuid.UUID("6f1d7d3c-5b0e-4c1e-9a57-2f0c2d1f5e11")
+# The tenant of an event that names none: every event written before tenants existed.
+DEFAULT_TENANT = "default"
 
 
 def stable_event_id(job_id: str, type_: str, key: str | int = "") -> uuid.UUID:
@@ -18,6 +21,13 @@ def stable_event_id(job_id: str, type_: str, key: str | int = "") -> uuid.UUID:
 
 def new_correlation_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def caused_by(cause: "Envelope", type_: str, key: str | int = "", sequence: int = 0) -> dict[str, Any]:
+    """Envelope fields of an event of `cause`'s job that `cause` led to: its correlation and tenant, a stable id
+    from (job, type, key), at `sequence` (0: outside the job's sequence)."""
+    return {"event_id": stable_event_id(cause.job_id, type_, key), "job_id": cause.job_id, "sequence": sequence,
+            "correlation_id": cause.correlation_id, "causation_id": cause.event_id, "tenant": cause.tenant}
 
 
 def utcnow() -> datetime:
@@ -38,7 +48,7 @@ class Envelope(BaseModel):
     occurred_at: datetime = Field(default_factory=utcnow)
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
-    tenant: str = "default"
+    tenant: str = DEFAULT_TENANT
 
     @model_validator(mode="before")
     @classmethod

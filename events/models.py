@@ -64,15 +64,6 @@ class RecordRejected(Envelope):
     usage: Usage = Usage()
 
 
-class JobProgressed(Envelope):
-    """A periodic summary of a job's counts."""
-
-    routing_key: ClassVar[str] = "job.progressed"
-    type: Literal["JobProgressed"] = "JobProgressed"
-    records_generated: int
-    records_rejected: int
-
-
 class JobCompleted(Envelope):
     """The job has all its records; usage sums the whole job."""
 
@@ -156,7 +147,7 @@ REGENERATION_EVENT_TYPES: tuple[type[Envelope], ...] = (
     RecordRegenerationRequested, RecordRegenerated, RecordRegenerationFailed)
 
 AnyEvent = Annotated[
-    JobSubmitted | JobStarted | RecordGenerated | RecordRejected | JobProgressed | JobCompleted | JobFailed
+    JobSubmitted | JobStarted | RecordGenerated | RecordRejected | JobCompleted | JobFailed
     | JobCancelRequested | JobCancelled | BatchSubmitted | BatchRequestCompleted | BatchRequestFailed
     | RecordRegenerationRequested | RecordRegenerated | RecordRegenerationFailed | RecordTypeRegistered
     | ProfileCreated | ProfileChanged | ProfileRetired | JobPlanned | ChunkQueued | ChunkStarted | ChunkCompleted
@@ -164,7 +155,7 @@ AnyEvent = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_TYPES: tuple[type[Envelope], ...] = (
-    JobSubmitted, JobStarted, RecordGenerated, RecordRejected, JobProgressed, JobCompleted, JobFailed,
+    JobSubmitted, JobStarted, RecordGenerated, RecordRejected, JobCompleted, JobFailed,
     JobCancelRequested, JobCancelled, *BATCH_EVENT_TYPES, *REGENERATION_EVENT_TYPES, *RECORD_TYPE_EVENT_TYPES,
     *PROFILE_EVENT_TYPES, *CHUNK_EVENT_TYPES,
 )

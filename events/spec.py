@@ -15,6 +15,12 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     latency_ms: float = 0.0
 
+    def plus(self, other: "Usage | Any") -> "Usage":
+        """This usage with another's added: a Usage, or anything with the same three figures (a completion)."""
+        return Usage(prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+                     completion_tokens=self.completion_tokens + other.completion_tokens,
+                     latency_ms=self.latency_ms + other.latency_ms)
+
 
 class Provenance(BaseModel):
     """Everything needed to regenerate a record byte for byte (see services/worker/reproduce.py)."""

@@ -37,7 +37,7 @@ def client_for(stack):
     import httpx
     from elasticsearch import AsyncElasticsearch
 
-    from services.api.keys import issue_key
+    from services.access.keys import issue_key
 
     @asynccontextmanager
     async def make(tenant: str = "default", *scopes: str):

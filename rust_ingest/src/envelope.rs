@@ -8,12 +8,11 @@ use std::fmt;
 
 /// Every event type there is. Mirrors `EVENT_TYPES` in events/models.py: add a type there, add it here (a test in
 /// tests/ingest compares the two).
-pub const KNOWN_EVENT_TYPES: [&str; 25] = [
+pub const KNOWN_EVENT_TYPES: [&str; 24] = [
     "JobSubmitted",
     "JobStarted",
     "RecordGenerated",
     "RecordRejected",
-    "JobProgressed",
     "JobCompleted",
     "JobFailed",
     "JobCancelRequested",

@@ -14,7 +14,7 @@ from services.api import errors, live
 from services.api.auth import KeyCache, check_routes
 from services.api.body_limit import BodyLimit, body_limits
 from services.api.errors import PROBLEM_RESPONSES
-from services.api.outbox import publish_pending
+from services.registries.outbox import publish_pending
 from services.api.query_params import no_repeated_query_parameters
 from services.api.routes import batches, docs, export, jobs, keys, progress, records, regenerate, usage
 from services.api.routes import dataset_profile, health, logs, record_types, stats

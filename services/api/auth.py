@@ -1,6 +1,6 @@
 """Who is calling: an API key (Bearer or X-API-Key) names a tenant and scopes. 401 without a valid key, 403 without
 the scope the route's rule (services/api/access.py) asks for. Every read a caller makes is filtered by its tenant
-(see queries.tenant_filter); only an operator key, and only where the route's rule says so, reaches another tenant."""
+(see services/common/tenancy.py); only an operator key, and only where the route's rule says so, reaches another tenant."""
 
 import time
 from dataclasses import dataclass, replace
@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.api.access import PUBLIC, RULES, Reach, Rule, missing_rules, rule_for
-from services.api.keys import StoredKey, verify_key
+from services.access.keys import StoredKey, verify_key
 
 bearer = HTTPBearer(auto_error=False, description="An sdg API key: `Authorization: Bearer sdg_...`")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An sdg API key (alternative header).")

@@ -4,7 +4,6 @@ Every mistake names its line (1-based, as an editor shows it) and what to change
 whole, so a batch never runs half of what was meant.
 """
 
-import hashlib
 import json
 import math
 from typing import Any, Literal
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from events.batches import BatchRequest, ChatMessage, ResponseFormat
 from services.api.schema_check import check_job_schema
+from services.common.canonical import canonical_json, canonical_sha256
 
 MAX_ERRORS_SHOWN = 10
 ENDPOINT = "/v1/chat/completions"
@@ -82,10 +82,6 @@ class BatchLine(BaseModel):
     body: LineBody
 
 
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def cache_key(messages: list[ChatMessage], response_format: ResponseFormat, model: str | None,
               max_tokens: int | None, temperature: float | None, seed: int | None) -> str:
     """Identical requests share a key: the same messages, response format, model, decoding parameters and seed.
@@ -93,7 +89,7 @@ def cache_key(messages: list[ChatMessage], response_format: ResponseFormat, mode
     parts = {"messages": [m.model_dump() for m in messages],
              "response_format": response_format.model_dump(by_alias=True, exclude_none=True),
              "model": model, "max_tokens": max_tokens, "temperature": temperature, "seed": seed}
-    return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
+    return canonical_sha256(parts)
 
 
 def to_chat_message(message: LineMessage) -> ChatMessage:

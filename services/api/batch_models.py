@@ -5,6 +5,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from events.statuses import has_ended
+from services.common.tenancy import tenant_of
+
 BatchStatus = Literal["in_progress", "cancelling", "finalizing", "completed", "failed", "cancelled"]
 STATUS_OF_JOB: dict[str, BatchStatus] = {"submitted": "in_progress", "running": "in_progress",
                                          "completed": "completed", "failed": "failed", "cancelled": "cancelled"}
@@ -51,7 +54,7 @@ class BatchPublic(BaseModel):
 
     @property
     def finished(self) -> bool:
-        return self.status in ("completed", "failed", "cancelled")
+        return has_ended(self.status)
 
     @classmethod
     def from_projection(cls, doc: dict[str, Any]) -> "BatchPublic":
@@ -66,7 +69,7 @@ class BatchPublic(BaseModel):
             status, ended = "finalizing", None
         reason = doc.get("reason")
         return cls(
-            id=doc["job_id"], status=status, job_status=job_status, tenant=doc.get("tenant", "default"),
+            id=doc["job_id"], status=status, job_status=job_status, tenant=tenant_of(doc),
             endpoint=doc.get("endpoint", "/v1/chat/completions"), model=doc.get("model_id"),
             errors=BatchErrors(data=[BatchError(code="batch_failed", message=reason)]) if reason else None,
             output_url=f"/v1/batches/{doc['job_id']}/output" if ended else None,

@@ -16,7 +16,8 @@ from fastapi import HTTPException
 from events.batches import BatchRequest, CachedAnswer
 from services.api.batch_models import BatchPublic
 from services.common.search import EVENTS_INDEX
-from services.projector.store import read_job
+from services.common.tenancy import tenant_of
+from services.projections.store import read_job
 
 ANSWER_TYPES = ["BatchRequestCompleted", "BatchRequestFailed"]
 CACHE_LOOKUP_CHUNK = 1000
@@ -25,7 +26,7 @@ CACHE_LOOKUP_CHUNK = 1000
 async def batch_or_404(es: AsyncElasticsearch, batch_id: str, tenant: str) -> BatchPublic:
     """Another tenant's batch, or a job that is not a batch, is a 404 exactly like an unknown id."""
     found = await read_job(es, batch_id)
-    if found is None or found["_source"].get("tenant", "default") != tenant or found["_source"].get("kind") != "batch":
+    if found is None or tenant_of(found["_source"]) != tenant or found["_source"].get("kind") != "batch":
         raise HTTPException(status_code=404, detail=f"batch {batch_id!r} not found")
     return BatchPublic.from_projection(found["_source"])
 

@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from services.registries.errors import NotReady, NotRegistered, RegistryError, Unusable, VersionConflict
+
 log = structlog.get_logger()
 
 PROBLEM_JSON = "application/problem+json"
@@ -89,6 +91,15 @@ async def broker_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 503, f"RabbitMQ is unavailable, try again shortly: {exc}")
 
 
+# The status of each registry refusal (services/registries/errors.py).
+REGISTRY_STATUS = {NotRegistered: 404, VersionConflict: 409, Unusable: 422, NotReady: 503}
+
+
+async def registry_refused(request: Request, exc: RegistryError) -> JSONResponse:
+    status = next(code for kind, code in REGISTRY_STATUS.items() if isinstance(exc, kind))
+    return problem(request, status, exc.detail)
+
+
 async def unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", path=request.url.path)
     return problem(request, 500, f"internal error ({type(exc).__name__}); it has been logged")
@@ -114,6 +125,7 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(RegistryError, registry_refused)
     app.add_exception_handler(BadRequestError, search_refused)
     app.add_exception_handler(SearchConnectionError, search_unavailable)
     app.add_exception_handler(TransportError, search_unavailable)

@@ -13,17 +13,10 @@ from elasticsearch import TransportError
 
 from services.api.frames import Frame, NotAnEvent, frame_of
 from services.common.search import EVENTS_INDEX, RECORDS_INDEX
+from services.common.tenancy import tenant_filter
 
 log = structlog.get_logger("api.event_log")
 SEARCH_ERRORS = (SearchConnectionError, TransportError)
-
-
-def tenant_filter(tenant: str) -> dict[str, Any]:
-    """Documents of `tenant`; events written before tenants existed belong to `default`."""
-    owned = {"term": {"tenant": tenant}}
-    if tenant != "default":
-        return owned
-    return {"bool": {"should": [owned, {"bool": {"must_not": {"exists": {"field": "tenant"}}}}]}}
 
 
 class EventLog:

@@ -10,13 +10,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from services.schema_rules import constraints
+
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 SCALAR_KINDS = ("string", "integer", "number", "boolean")
 EXTRA = "_extra"
-# The worker closes objects that name properties unless one of these keys decides otherwise (see
-# services/worker/constraints.py), so only then can a record carry properties its schema does not name.
-OPENING_KEYS = {"additionalProperties", "patternProperties", "unevaluatedProperties",
-                "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$ref"}
+# The worker closes objects that name properties unless one of constraints.OPENING_KEYS decides otherwise, so only
+# then can a record carry properties its schema does not name; a `$ref` beside them is counted as opening too.
+OPENING_KEYS = constraints.OPENING_KEYS | {"$ref"}
 
 
 class Unfit(ValueError):

@@ -11,7 +11,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from services.api.queries import tenant_filter
+from services.common.tenancy import tenant_filter
 from services.common.search import RECORDS_INDEX
 
 KEEP_ALIVE = "2m"  # between two page reads, not for the whole export

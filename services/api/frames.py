@@ -9,9 +9,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from events.statuses import ENDING_EVENTS
 from events.upcasting import upcast
+from services.common.tenancy import tenant_of
 
-TERMINAL_TYPES = frozenset({"JobCompleted", "JobFailed", "JobCancelled"})
 PING = b": ping\n\n"
 
 
@@ -30,7 +31,7 @@ class Frame:
 
     @property
     def terminal(self) -> bool:
-        return self.type in TERMINAL_TYPES
+        return self.type in ENDING_EVENTS
 
 
 def frame_of(event: Any) -> Frame:
@@ -48,7 +49,7 @@ def frame_of(event: Any) -> Frame:
     records = event.get("records_generated")
     data = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
     head = f"id: {sequence}\n" if sequence else ""
-    return Frame(job_id=job_id, tenant=str(event.get("tenant", "default")), sequence=sequence, type=type_,
+    return Frame(job_id=job_id, tenant=str(tenant_of(event)), sequence=sequence, type=type_,
                  records_generated=records if isinstance(records, int) else 0,
                  wire=f"{head}event: {type_}\ndata: {data}\n\n".encode())
 

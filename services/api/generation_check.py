@@ -13,8 +13,8 @@ from fastapi import HTTPException
 
 from services.api.schema_refusals import pointer, schema_objects
 from services.common.placeholders import problem
-from services.worker.samplers import sampler_declarations, samplers_of
-from services.worker.unique import KEYWORD, distinct, sampler_space, unique_fields
+from services.schema_rules.samplers import sampler_declarations, samplers_of
+from services.schema_rules.unique import KEYWORD, distinct, sampler_space, unique_fields
 
 
 def unprocessable(message: str) -> HTTPException:

@@ -36,8 +36,9 @@ from pydantic import BaseModel
 from events import Envelope, parse_event
 from events.bus import EventBus
 from events.envelope import utcnow
+from services.common.canonical import canonical_json
 from services.common.search import IDEMPOTENCY_INDEX
-from services.projector.store import read_job
+from services.projections.store import read_job
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", pattern=r"^[!-~]{1,255}$",
@@ -52,7 +53,7 @@ def key_id(tenant: str, key: str) -> str:
 
 def fingerprint(route: str, body: Any) -> str:
     """The request as the key remembers it: the route and the canonical JSON of its body (bytes: their hash)."""
-    content = body if isinstance(body, bytes) else json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    content = body if isinstance(body, bytes) else canonical_json(body, ascii_only=True).encode()
     return hashlib.sha256(route.encode() + b"\n" + content).hexdigest()
 
 

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from events.profiles import MAX_JOB_COUNT
+from events.spec import Usage
+from events.statuses import has_ended
 
 MAX_RECORDS_PER_JOB = MAX_JOB_COUNT  # a profile's max_count may lower it
 
@@ -19,7 +21,6 @@ def iso_only(value: Any) -> Any:
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(iso_only)]
-UNFINISHED_STATUSES = ("submitted", "running")  # a job's (or batch's) status before it has ended
 
 # What one job may carry. A job at every cap is about 150 KiB of compact JSON; the 1 MiB body limit
 # (SDG_API_MAX_BODY_BYTES) leaves room for indentation and escapes. Fixed here, not settings: they are part of the
@@ -99,12 +100,6 @@ class JobCancel(BaseModel):
     reason: str = Field("", max_length=500)
 
 
-class Usage(BaseModel):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_ms: float = 0.0
-
-
 class JobPublic(BaseModel):
     job_id: str
     tenant: str = "default"
@@ -143,7 +138,7 @@ class JobPublic(BaseModel):
 
     @property
     def finished(self) -> bool:
-        return self.status in ("completed", "failed", "cancelled")
+        return has_ended(self.status)
 
 
 class JobsPage(BaseModel):

@@ -10,18 +10,15 @@ from fastapi import HTTPException
 from services.api.record_search import RecordQuery
 from services.api.models import JobPublic, JobsPage, RecordPublic, RecordsPage
 from services.common.search import JOBS_INDEX, RECORDS_INDEX
-from services.projector.store import read_job
-
-
-def tenant_filter(tenant: str) -> dict[str, Any]:
-    return {"term": {"tenant": tenant}}
+from services.common.tenancy import tenant_filter, tenant_of
+from services.projections.store import read_job
 
 
 async def job_or_404(es: AsyncElasticsearch, job_id: str, tenant: str | None = None) -> JobPublic:
     """The job, if it exists and (when `tenant` is given) belongs to that tenant: another tenant's job is a 404,
     exactly like a job that does not exist, so ids cannot be probed across tenants."""
     found = await read_job(es, job_id)
-    if found is None or (tenant is not None and found["_source"].get("tenant", "default") != tenant):
+    if found is None or (tenant is not None and tenant_of(found["_source"]) != tenant):
         raise HTTPException(status_code=404, detail=f"job {job_id!r} not found")
     return JobPublic.from_projection(found["_source"])
 
@@ -65,7 +62,7 @@ async def records_page(es: AsyncElasticsearch, query: RecordQuery, size: int, af
 async def record_or_404(es: AsyncElasticsearch, record_id: str, tenant: str) -> RecordPublic:
     """Real-time GET by id (the record id is the document id); another tenant's record is a 404 too."""
     found = await es.options(ignore_status=404).get(index=RECORDS_INDEX.alias, id=record_id)
-    if not found.get("found") or found["_source"].get("tenant") != tenant:
+    if not found.get("found") or tenant_of(found["_source"]) != tenant:
         raise HTTPException(status_code=404, detail=f"record {record_id!r} not found")
     return RecordPublic.model_validate(found["_source"])
 

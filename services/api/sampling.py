@@ -9,11 +9,11 @@ from fastapi import HTTPException
 
 from services.api.schema_check import check_draws, check_job_schema
 from services.common.schema_safety import safe_validator
-from services.worker.generators.auto import auto_declarations
-from services.worker.generators.locales import locale_named_in, locale_problem
-from services.worker.generators.person import PersonField
-from services.worker.generators.slot import DEFAULT_LOCALE, Context
-from services.worker.samplers import samplers_of, sampler_of
+from services.schema_rules.generators.auto import auto_declarations
+from services.schema_rules.generators.locales import locale_named_in, locale_problem
+from services.schema_rules.generators.person import PersonField
+from services.schema_rules.generators.slot import DEFAULT_LOCALE, Context
+from services.schema_rules.samplers import samplers_of, sampler_of
 
 log = structlog.get_logger()
 

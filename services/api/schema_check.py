@@ -12,10 +12,10 @@ from pydantic import ValidationError
 
 from services.api.schema_refusals import too_large, unsafe_schema
 from services.common.schema_safety import first_violation, safe_validator, schema_error
-from services.worker.constraints import unsupported_feature
-from services.worker.generators.person import PersonField
-from services.worker.generators.slot import Context
-from services.worker.samplers import (REDRAWS, Sampler, SamplingError, draw, draw_order, field_fits,
+from services.schema_rules.constraints import unsupported_feature
+from services.schema_rules.generators.person import PersonField
+from services.schema_rules.generators.slot import Context
+from services.schema_rules.samplers import (REDRAWS, Sampler, SamplingError, draw, draw_order, field_fits,
                                       sampler_declarations, sampler_of)
 
 CHECKED_SLOTS = 5  # slots drawn at submission, with fixed seeds, for samplers whose values cannot all be listed

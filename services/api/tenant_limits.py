@@ -15,7 +15,7 @@ from fastapi import HTTPException
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from services.api.models import UNFINISHED_STATUSES
+from events.statuses import UNFINISHED_STATUSES
 from services.common.search import JOBS_INDEX
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 
 from services.api.models import JobPublic
-from services.api.queries import tenant_filter
+from services.common.tenancy import tenant_filter
 from services.api.usage_models import JobUsage, LatencyPercentiles, RecordsUsage, TenantUsage
 from services.common.search import EVENTS_INDEX, JOBS_INDEX, RECORDS_INDEX
 

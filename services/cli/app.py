@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from events.statuses import ENDING_EVENTS
 from services.cli import dashboard, describe, keys, logs
 from services.cli.client import ApiError, SdgClient
 from services.cli.credentials import saved_key
@@ -38,9 +39,6 @@ def read_json(path: Path, what: str):
         raise typer.BadParameter(f"cannot read {what} from {path}: {exc}") from None
 
 
-STATUS_OF = {"JobCompleted": "completed", "JobFailed": "failed", "JobCancelled": "cancelled"}
-
-
 def watch(client: SdgClient, job: dict) -> dict:
     """Shows a progress bar fed by the job's events (resumed if the connection drops); returns the final state."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -65,9 +63,9 @@ def watch(client: SdgClient, job: dict) -> dict:
                 progress.update(task, rejected=event["records_rejected"])
             if kind == "JobStarted":
                 progress.update(task, description=f"{name} running")
-            if kind in STATUS_OF:
-                progress.update(task, description=f"{name} {STATUS_OF[kind]}")
-                job = job | {"status": STATUS_OF[kind], "reason": event.get("reason"),
+            if kind in ENDING_EVENTS:
+                progress.update(task, description=f"{name} {ENDING_EVENTS[kind]}")
+                job = job | {"status": ENDING_EVENTS[kind], "reason": event.get("reason"),
                              "records_generated": event.get("records_generated", 0),
                              "records_rejected": event.get("records_rejected", 0)}
     return job

@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 from httpx_sse import connect_sse
 
-
-TERMINAL_EVENTS = ("JobCompleted", "JobFailed", "JobCancelled")
+from events.statuses import ENDING_EVENTS
 
 
 class ApiError(Exception):
@@ -72,7 +71,7 @@ class SdgClient:
                             continue
                         last_id, failures = sse.id or last_id, 0
                         yield sse.event, json.loads(sse.data)
-                        if sse.event in TERMINAL_EVENTS:
+                        if sse.event in ENDING_EVENTS:
                             return
             except httpx.TransportError:
                 pass

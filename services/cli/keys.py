@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from elasticsearch import AsyncElasticsearch
 
-from services.api.keys import SCOPES, issue_key
-from services.api.tenants import tenant_refusal
+from services.access.keys import SCOPES, issue_key
+from services.access.tenants import tenant_refusal
 from services.cli.credentials import save_key
 from services.common.search import ensure_indices, wait_until_searchable
 from services.common import servers

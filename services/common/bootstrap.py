@@ -1,5 +1,5 @@
 """Declares the RabbitMQ topology, creates the Elasticsearch indices, publishes registry events left in an outbox
-(services/api/outbox.py), registers the ready record types of schemas/records/ (tenant `shared`) and creates the
+(services/registries/outbox.py), registers the ready record types of schemas/records/ (tenant `shared`) and creates the
 `default` profile from SDG_PROFILE_* if it does not exist. Idempotent; `just up` runs it first."""
 
 import asyncio
@@ -10,9 +10,9 @@ from faststream.rabbit import RabbitBroker
 
 from events.bus import EventBus
 from events.topology import declare_all
-from services.api.outbox import publish_pending
-from services.api.profiles import ensure_default
-from services.api.record_types import register_shipped
+from services.registries.outbox import publish_pending
+from services.registries.profiles import ensure_default
+from services.registries.record_types import register_shipped
 from services.common.profile_defaults import ProfileDefaults
 from services.common.search import ensure_indices, wait_until_searchable
 from services.common import servers

@@ -6,8 +6,6 @@ goes through) and the task goes on.
 """
 
 import asyncio
-import os
-import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +16,7 @@ from faststream.rabbit import RabbitBroker, RabbitQueue
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.ops import OPS, ServiceHeartbeat
+from services.common.instance import instance_id
 from services.common.log_shipping import shipping_figures
 
 log = structlog.get_logger("heartbeat")
@@ -33,10 +32,6 @@ class HeartbeatSettings(BaseSettings):
     heartbeat_s: float = 10.0
 
 
-def default_instance() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
-
-
 def rss_mb() -> float:
     return round(psutil.Process().memory_info().rss / 1_048_576, 1)
 
@@ -49,7 +44,7 @@ class Heartbeat:
         self.service, self.figures = service, figures
         self.broker, self.lag_of = broker, lag_of
         self.consumer_lag: int | None = None  # messages waiting in the queues this service consumes, at the last beat
-        self.instance = instance or default_instance()
+        self.instance = instance or instance_id()
         self.interval_s = interval_s or HeartbeatSettings().heartbeat_s
         self.started_at = datetime.now(UTC)
         self.failures = 0

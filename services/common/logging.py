@@ -5,11 +5,11 @@ is one JSON object per line."""
 
 import contextlib
 import logging
-import os
-import socket
 import sys
 
 import structlog
+
+from services.common.instance import instance_id
 
 IDENTITY: dict[str, str] = {}  # service and instance, on every line whatever task or thread writes it
 
@@ -40,10 +40,6 @@ def about(event) -> "contextlib.AbstractContextManager":
     return structlog.contextvars.bound_contextvars(
         job_id=event.job_id, event_id=str(event.event_id), correlation_id=str(event.correlation_id),
         tenant=event.tenant)
-
-
-def instance_id() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 def configure(service: str, level: str = "INFO") -> structlog.stdlib.BoundLogger:

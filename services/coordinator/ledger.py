@@ -16,6 +16,7 @@ from events import Envelope, JobCancelled, JobCompleted, JobFailed, JobStarted, 
 from events.chunks import ChunkCancelled, ChunkCompleted, ChunkFailed, ChunkQueued, ChunkStarted, JobPlanned
 from events.models import JobCancelRequested, RecordGenerated, RecordRejected
 from events.profiles import ProfileSettings
+from events.spec import Usage
 
 DEFAULT_CHUNK_SIZE = ProfileSettings().chunk_size  # jobs submitted before profiles existed
 
@@ -32,8 +33,7 @@ class Ledger(BaseModel):
     slots: str = Field("", description="Base64 bitmap: bit i set once slot i's record has been sequenced.")
     records_generated: int = 0
     records_rejected: int = 0
-    usage: dict[str, float] = Field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0,
-                                                             "latency_ms": 0.0})
+    usage: Usage = Usage()
     chunks_done: list[int] = Field(default_factory=list)
     in_flight: list[int] = Field(default_factory=list, description="Chunks started and not yet ended.")
     workers: list[str] = Field(default_factory=list)
@@ -64,8 +64,8 @@ class Decision:
     def __init__(self, ledger: Ledger, cause: Envelope) -> None:
         self.ledger, self.cause, self.events = ledger, cause, []
 
-    def envelope(self, type_: str, key: str | int = "") -> dict[str, Any]:
-        """Fields of an event the coordinator itself originates, in the job's sequence."""
+    def next_envelope(self, type_: str, key: str | int = "") -> dict[str, Any]:
+        """Takes the job's next position: the fields of an event the coordinator itself originates there."""
         ledger = self.ledger
         return {"event_id": stable_event_id(ledger.job_id, type_, key), "job_id": ledger.job_id,
                 "sequence": self.place(), "correlation_id": ledger.correlation_id,
@@ -84,11 +84,10 @@ class Decision:
         ledger = self.ledger
         ledger.outcome = kind.__name__
         counts = {"records_generated": ledger.records_generated, "records_rejected": ledger.records_rejected}
-        self.events.append(kind(**self.envelope(kind.__name__), **counts, **fields))
+        self.events.append(kind(**self.next_envelope(kind.__name__), **counts, **fields))
 
-    def add_usage(self, usage) -> None:
-        for field in ("prompt_tokens", "completion_tokens", "latency_ms"):
-            self.ledger.usage[field] += getattr(usage, field)
+    def add_usage(self, usage: Usage) -> None:
+        self.ledger.usage = self.ledger.usage.plus(usage)
 
 
 def plan(submitted: JobSubmitted) -> tuple[Ledger, list[Envelope]]:
@@ -99,7 +98,7 @@ def plan(submitted: JobSubmitted) -> tuple[Ledger, list[Envelope]]:
                     submitted_event_id=str(submitted.event_id), count=spec.count, chunk_size=chunk_size,
                     chunks_total=math.ceil(spec.count / chunk_size), next_sequence=submitted.sequence + 1)
     decision = Decision(ledger, submitted)
-    decision.events.append(JobPlanned(**decision.envelope("JobPlanned"), chunk_size=chunk_size,
+    decision.events.append(JobPlanned(**decision.next_envelope("JobPlanned"), chunk_size=chunk_size,
                                       chunks_total=ledger.chunks_total))
     for chunk in range(ledger.chunks_total):
         start, end = ledger.chunk_range(chunk)
@@ -127,7 +126,7 @@ def decide(ledger: Ledger | None, event: Envelope) -> tuple[Ledger | None, list[
             if not ledger.started:
                 ledger.started = True
                 decision.events.append(JobStarted(
-                    **decision.envelope("JobStarted"), worker=event.worker, model_id=event.model_id,
+                    **decision.next_envelope("JobStarted"), worker=event.worker, model_id=event.model_id,
                     backend=event.backend, profile=event.profile))
             add_once(ledger.in_flight, event.chunk)
             add_once(ledger.workers, event.worker)
@@ -172,7 +171,7 @@ def complete(decision: Decision) -> None:
         decision.finish(JobFailed, reason=f"every chunk completed but {ledger.records_generated} of {ledger.count} "
                                           "records were sequenced")
         return
-    decision.finish(JobCompleted, usage=dict(ledger.usage))
+    decision.finish(JobCompleted, usage=ledger.usage)
 
 
 def cancel_if_idle(decision: Decision) -> None:

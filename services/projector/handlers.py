@@ -11,8 +11,8 @@ from faststream.rabbit import RabbitBroker
 
 from events import AnyEvent, Envelope
 from events.topology import EVENTS, PROJECTOR
-from services.projector.registries import is_registry_event, project_registry_event
-from services.projector.store import project
+from services.projections.registries import is_registry_event, project_registry_event
+from services.projections.store import project
 
 log = structlog.get_logger()
 MAX_BACKOFF_S = 30.0

@@ -8,9 +8,9 @@ from elasticsearch.helpers import async_bulk
 
 from events import Envelope
 from services.common.search import JOBS_INDEX, PROFILES_INDEX, RECORD_TYPES_INDEX, IndexSpec, ensure_indices
-from services.projector.projection import apply
-from services.projector.registries import is_registry_event, project_registry_event
-from services.projector.store import project_all
+from services.projections.projection import apply
+from services.projections.registries import is_registry_event, project_registry_event
+from services.projections.store import project_all
 
 
 async def fold_all(events: AsyncIterator[Envelope],

@@ -101,12 +101,12 @@ class BatchRun(JobWriter):
         self.worker_id, self.batch_size, self.cancelled = worker_id, batch_size, cancelled
         JobWriter.__init__(self, submitted)
         self.completed = self.cached = self.failed = 0
-        self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "latency_ms": 0.0}
+        self.usage = Usage()
         self.answers: dict[str, ChatCompletion] = {}  # by cache key
 
     async def run(self) -> JobCompleted | JobCancelled:
         settings = self.engine.settings
-        await self.publish(JobStarted(**self.envelope("JobStarted"), worker=self.worker_id,
+        await self.publish(JobStarted(**self.next_envelope("JobStarted"), worker=self.worker_id,
                                       model_id=settings.model_id, backend=settings.backend))
         model_id = self.engine.identity.model_id
         by_line = {r.line: r for r in self.submitted.requests}
@@ -180,26 +180,24 @@ class BatchRun(JobWriter):
         self.completed += 1
         self.cached += cache_hit
         await self.publish(BatchRequestCompleted(
-            **self.envelope("BatchRequestCompleted", request.line), custom_id=request.custom_id, line=request.line,
+            **self.next_envelope("BatchRequestCompleted", request.line), custom_id=request.custom_id, line=request.line,
             cache_key=request.cache_key, cache_hit=cache_hit, response=answer,
             requests_completed=self.completed, requests_cached=self.cached))
 
     async def fail(self, request: BatchRequest, code: str, message: str) -> None:
         self.failed += 1
         await self.publish(BatchRequestFailed(
-            **self.envelope("BatchRequestFailed", request.line), custom_id=request.custom_id, line=request.line,
+            **self.next_envelope("BatchRequestFailed", request.line), custom_id=request.custom_id, line=request.line,
             cache_key=request.cache_key, error=RequestError(code=code, message=message[:2000]),
             requests_failed=self.failed))
 
     def add_usage(self, completion: Completion) -> None:
-        self.usage["prompt_tokens"] += completion.prompt_tokens
-        self.usage["completion_tokens"] += completion.completion_tokens
-        self.usage["latency_ms"] += completion.latency_ms
+        self.usage = self.usage.plus(completion)
 
     async def finish(self, kind: type[JobCompleted] | type[JobCancelled]) -> JobCompleted | JobCancelled:
         # Batches make no records: records_generated stays 0 (progress streams wait for that many records).
-        extra = {"usage": Usage(**self.usage)} if kind is JobCompleted else {}
-        final = kind(**self.envelope(kind.__name__), records_generated=0, records_rejected=0, **extra)
+        extra = {"usage": self.usage} if kind is JobCompleted else {}
+        final = kind(**self.next_envelope(kind.__name__), records_generated=0, records_rejected=0, **extra)
         await self.publish(final)
         return final
 
@@ -213,4 +211,4 @@ async def run_batch(submitted: BatchSubmitted, engine, publish: Callable[[Envelo
         log.info("batch finished", status=final.type, completed=run.completed, cached=run.cached, failed=run.failed)
     except Exception as exc:  # noqa: BLE001 - any failure ends the batch with its reason
         log.exception("batch failed")
-        await publish(JobFailed(**run.envelope("JobFailed"), reason=f"{type(exc).__name__}: {exc}"))
+        await publish(JobFailed(**run.next_envelope("JobFailed"), reason=f"{type(exc).__name__}: {exc}"))

@@ -1,4 +1,4 @@
-"""One chunk of a job: the slots [start, end) generated in batches, each record judged, claimed job-wide (slot,
+"""One chunk of a job: the slots [start, end) generated in batches, each record validated, claimed job-wide (slot,
 duplicate forms and unique values), rejects retried (bounded), each step reported to the coordinator as a fact.
 
 A chunk that was started before (its worker died) resumes: slots whose claim holds a record are reported again
@@ -14,14 +14,16 @@ from typing import Any
 
 import structlog
 
-from events import Envelope, RecordGenerated, RecordRejected, stable_event_id
+from events import Envelope, RecordGenerated, RecordRejected
+from events.envelope import caused_by
 from events.chunks import ChunkCancelled, ChunkCompleted, ChunkFailed, ChunkQueued, ChunkStarted
 from events.models import Usage
 from services.worker.claims import Claims
 from services.worker.dedup import digests
 from services.worker.engine import Engine
 from services.worker.job_run import Candidate, Plan, batch_seed, record_id
-from services.worker.unique import Drawn, NoFreeValue, claim_sampled, generated_forms, unique_fields
+from services.schema_rules.unique import generated_forms, unique_fields
+from services.worker.unique import Drawn, NoFreeValue, claim_sampled
 
 log = structlog.get_logger()
 
@@ -43,20 +45,18 @@ class ChunkRun:
         self.stopped, self.settle = stopped, settle
         self.delivery = uuid.uuid4().hex[:12]  # this attempt at the chunk: keys the facts only it reports
         self.attempts: dict[int, int] = {}
-        self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "latency_ms": 0.0}
+        self.usage = Usage()
         self.decoded: list[int] = []  # slots this run sent to the model, in order (a resumed run skips finished ones)
         self.unique = unique_fields(work.spec.schema_)
         self.unique_generated = [f for f in self.unique if f not in self.plan.samplers]
         self.drawn: dict[int, Drawn] = {}  # each slot's sampled values, unique ones claimed: kept across its retries
 
-    def envelope(self, type_: str, key: str | int) -> dict[str, Any]:
+    def fact_envelope(self, type_: str, key: str | int) -> dict[str, Any]:
         """Fields of a fact: outside the sequence (the coordinator places it), caused by the chunk's work item."""
-        w = self.work
-        return {"event_id": stable_event_id(w.job_id, type_, key), "job_id": w.job_id, "sequence": 0,
-                "correlation_id": w.correlation_id, "causation_id": w.event_id, "tenant": w.tenant}
+        return caused_by(self.work, type_, key)
 
     def chunk_fields(self, type_: str, key: str | int) -> dict[str, Any]:
-        return {**self.envelope(type_, key), "chunk": self.work.chunk, "worker": self.worker_id}
+        return {**self.fact_envelope(type_, key), "chunk": self.work.chunk, "worker": self.worker_id}
 
     async def run(self) -> Envelope:
         """The chunk's last fact: ChunkCompleted, ChunkCancelled or ChunkFailed."""
@@ -92,7 +92,7 @@ class ChunkRun:
                                               reason=str(exc)))
         await self.settle([record_id(w.job_id, i) for i in range(w.start, w.end)])
         return await self.end(ChunkCompleted(**self.chunk_fields("ChunkCompleted", w.chunk), records=w.end - w.start,
-                                             usage=Usage(**self.usage), decoded=self.decoded))
+                                             usage=self.usage, decoded=self.decoded))
 
     async def end(self, fact: Envelope) -> Envelope:
         await self.publish(fact)
@@ -127,9 +127,8 @@ class ChunkRun:
         completion, index = candidate.completion, candidate.index
         usage = Usage(prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
                       latency_ms=completion.latency_ms)
-        for field in self.usage:
-            self.usage[field] += getattr(usage, field)
-        verdict = self.plan.assemble(completion, candidate.sampled)
+        self.usage = self.usage.plus(usage)
+        verdict = self.plan.verdict(completion, candidate.sampled)
         if not verdict.valid:
             await self.reject(index, verdict.reason, completion.text, None, usage)
             return False
@@ -141,7 +140,7 @@ class ChunkRun:
                       if kind.startswith("unique/") else f"{kind} duplicate of record {earlier}")
             await self.reject(index, reason, completion.text, earlier, usage)
             return False
-        fact = RecordGenerated(**self.envelope("RecordGenerated", index), record_id=rid, index=index,
+        fact = RecordGenerated(**self.fact_envelope("RecordGenerated", index), record_id=rid, index=index,
                                record=verdict.record, usage=usage, provenance=candidate.provenance)
         held = await self.claims.claim_slot(index, fact.model_dump(mode="json"))
         await self.publish(RecordGenerated.model_validate(held))
@@ -151,7 +150,7 @@ class ChunkRun:
         attempt = self.attempts[index] = self.attempts.get(index, 0) + 1
         log.info("record rejected", index=index, attempt=attempt, reason=reason)
         await self.publish(RecordRejected(
-            **self.envelope("RecordRejected", f"{index}/{attempt}/{self.delivery}"), index=index, attempt=attempt,
+            **self.fact_envelope("RecordRejected", f"{index}/{attempt}/{self.delivery}"), index=index, attempt=attempt,
             reason=reason, raw=raw[:2000], duplicate_of=duplicate_of, usage=usage))
         if attempt >= self.max_attempts:
             raise RecordAttemptsExhausted(f"record {index} was rejected {attempt} times; last reason: {reason}")

@@ -6,7 +6,7 @@
 - `<job>/exact/<digest>` and `<job>/near/<digest>`: the record that first had this canonical (or normalised) form,
   so duplicates are refused across chunks, workers and restarts.
 - `<job>/unique/<field>/<sha256>`: the record that holds this value of an `x-sdg-unique` field
-  (services/worker/unique.py).
+  (services/schema_rules/unique.py, claimed by services/worker/unique.py).
 
 Digests and unique values are both *forms* `(kind, key)` held by a record id. A record id is its slot's, the same on
 every attempt and delivery, so a slot is never blocked by a form it claimed itself.

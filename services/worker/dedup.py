@@ -7,15 +7,13 @@ import json
 import re
 from typing import Any
 
+from services.common.canonical import canonical_json
+
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
-def canonical(record: dict[str, Any]) -> str:
-    return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
 def normalised(record: dict[str, Any]) -> str:
-    values = json.loads(canonical(record), object_pairs_hook=lambda pairs: [v for _, v in sorted(pairs)])
+    values = json.loads(canonical_json(record), object_pairs_hook=lambda pairs: [v for _, v in sorted(pairs)])
     return _NOT_WORD.sub(" ", json.dumps(values, ensure_ascii=False).lower()).strip()
 
 
@@ -25,4 +23,4 @@ def _digest(text: str) -> str:
 
 def digests(record: dict[str, Any]) -> list[tuple[str, str]]:
     """The record's forms to compare: [("exact", digest), ("near", digest)], exact first."""
-    return [("exact", _digest(canonical(record))), ("near", _digest(normalised(record)))]
+    return [("exact", _digest(canonical_json(record))), ("near", _digest(normalised(record)))]

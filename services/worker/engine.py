@@ -11,7 +11,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from services.worker.constraints import constrained_schema, estimate_max_tokens, schema_hash
+from services.schema_rules.constraints import constrained_schema, estimate_max_tokens, schema_hash
 from services.worker.settings import WorkerSettings
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from events.bus import EventBus
 from events.envelope import Envelope
+from events.statuses import ENDING_EVENTS
 
-JOB_ENDS = frozenset({"ChunkCompleted", "ChunkFailed", "ChunkCancelled", "JobCompleted", "JobFailed",
-                      "JobCancelled"})
+JOB_ENDS = frozenset({"ChunkCompleted", "ChunkFailed", "ChunkCancelled", *ENDING_EVENTS})
 RATE_WINDOW_S = 60.0  # records/s and tokens/s are over the last minute
 
 

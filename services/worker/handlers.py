@@ -1,8 +1,5 @@
 """Subscribers of the generation worker."""
 
-import os
-import socket
-
 import structlog
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
@@ -16,6 +13,7 @@ from events.bus import EventBus
 from events.chunks import ChunkFailed, ChunkQueued
 from events.models import JobSpec, RecordRegenerationRequested
 from events.topology import EVENTS, WORKER_CHUNKS, WORKER_JOBS, WORKER_REGENERATIONS
+from services.common.instance import instance_id
 from services.common.search import LEDGERS_INDEX, durably
 from services.worker.batch_run import run_batch
 from services.worker.chunk_run import ChunkRun
@@ -37,7 +35,7 @@ class WorkerContext:
         self.settings, self.bus, self.facts, self.es = settings, bus, facts, es
         self.engine: Engine | None = None
         self.engines = Engines(settings)
-        self.worker_id = settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.worker_id = settings.worker_id or instance_id()
         # Prompt batches a cancel was requested for (every worker hears every request, a private queue each). A
         # job's cancel is durable instead: its ledger, read before each batch (job_stopped).
         self.cancel_requested: set[str] = set()

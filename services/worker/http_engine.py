@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from services.worker.constraints import constrained_schema, estimate_max_tokens
+from services.schema_rules.constraints import constrained_schema, estimate_max_tokens
 from services.worker.engine import Completion, ModelIdentity, sampling_options
 from services.worker.settings import WorkerSettings
 

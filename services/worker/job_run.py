@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.models import JobSpec, Provenance
-from services.worker.constraints import schema_hash
+from services.schema_rules.constraints import schema_hash
 from services.worker.engine import Completion, Engine
-from services.worker.generators.slot import Context
+from services.schema_rules.generators.slot import Context
 from services.worker.prompts import example_id, record_prompt, template
-from services.worker.samplers import draw, field_fits, merge, model_schema, samplers_of
-from services.worker.unique import value_at
-from services.worker.validation import Verdict, check, judge
+from services.schema_rules.samplers import draw, field_fits, merge, model_schema, samplers_of
+from services.schema_rules.unique import value_at
+from services.worker.validation import Verdict, validate_output, validate_record
 
 def record_id(job_id: str, index: int) -> str:
     return f"{job_id}-{index:06d}"
@@ -44,7 +44,7 @@ class Plan:
 
     def sampled(self, index: int, attempts: dict[str, int] | None = None) -> dict[str, Any]:
         """The record's sampled fields; `attempts` names the unique fields that were drawn again, and which attempt
-        each kept (services/worker/unique.py)."""
+        each kept (services/schema_rules/unique.py)."""
         values = draw(self.samplers, self.spec.seed, index, self.context, self.fits)
         for field, attempt in (attempts or {}).items():
             values[field] = value_at(self.samplers[field], values[field], self.spec.seed, index, field, attempt,
@@ -64,11 +64,12 @@ class Plan:
     def decode_prompts(self, prompts: list[str], seed: int) -> list[Completion]:
         return self.engine.generate(self.model_schema, prompts, seed)
 
-    def assemble(self, completion: Completion, sampled: dict[str, Any]) -> Verdict:
-        verdict = judge(completion.text, self.model_schema)
-        if not verdict.valid:
-            return verdict
-        return check(merge(self.spec.schema_, sampled, verdict.record), self.spec.schema_)
+    def verdict(self, completion: Completion, sampled: dict[str, Any]) -> Verdict:
+        """The record the model wrote, merged with the sampled fields, validated against the job's schema."""
+        written = validate_output(completion.text, self.model_schema)
+        if not written.valid:
+            return written
+        return validate_record(merge(self.spec.schema_, sampled, written.record), self.spec.schema_)
 
     def provenance(self, indices: list[int], position: int, seed: int, prompt: str,
                    attempts: dict[int, dict[str, int]] | None = None) -> Provenance:

@@ -1,9 +1,10 @@
-"""The worker as the single writer of a job's event sequence: each event it publishes for the job takes the next
-position, with an id derived from the job, the event type and a key, so a redelivered job re-emits the same ids."""
+"""The worker as the single writer of a prompt batch's event sequence: each event it publishes for the job takes the
+next position, with an id derived from the job, the event type and a key, so a redelivered job re-emits the same
+ids."""
 
 from typing import Any
 
-from events import stable_event_id
+from events.envelope import caused_by
 
 
 class JobWriter:
@@ -11,9 +12,7 @@ class JobWriter:
         self.submitted = submitted
         self.sequence = submitted.sequence
 
-    def envelope(self, type_: str, key: str | int = "") -> dict[str, Any]:
-        """Envelope fields of the job's next event, caused by its submission."""
+    def next_envelope(self, type_: str, key: str | int = "") -> dict[str, Any]:
+        """Takes the job's next position: the envelope fields of its next event, caused by its submission."""
         self.sequence += 1
-        s = self.submitted
-        return {"event_id": stable_event_id(s.job_id, type_, key), "job_id": s.job_id, "sequence": self.sequence,
-                "correlation_id": s.correlation_id, "causation_id": s.event_id, "tenant": s.tenant}
+        return caused_by(self.submitted, type_, key, self.sequence)

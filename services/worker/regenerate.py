@@ -1,5 +1,5 @@
-"""A new revision of one record: the job's own Plan (same prompt, sampled fields and judge), a seed derived from the
-job seed, the record's index, the revision and the attempt, so the same request always gives the same record."""
+"""A new revision of one record: the job's own Plan (same prompt, sampled fields and validation), a seed derived from
+the job seed, the record's index, the revision and the attempt, so the same request always gives the same record."""
 
 import asyncio
 import random
@@ -8,12 +8,14 @@ from typing import Any
 
 import structlog
 
-from events import Envelope, stable_event_id
+from events import Envelope
+from events.envelope import caused_by
 from events.models import RecordRegenerated, RecordRegenerationFailed, RecordRegenerationRequested, Usage
 from services.worker.claims import Claims, MemoryClaims
 from services.worker.engine import Completion, Engine
 from services.worker.job_run import Plan
-from services.worker.unique import claim_sampled, unique_fields
+from services.schema_rules.unique import unique_fields
+from services.worker.unique import claim_sampled
 from services.common.logging import about
 
 log = structlog.get_logger()
@@ -34,10 +36,10 @@ class Regeneration:
         self.claims = claims or MemoryClaims()  # the job's: a unique sampled value is found again as the record's own
 
     def envelope(self, type_: str) -> dict[str, Any]:
+        """Fields of the answer to the request (outside the job's sequence), naming the record and revision."""
         r = self.request
-        return {"event_id": stable_event_id(r.job_id, type_, f"{r.index}/{r.revision}"), "job_id": r.job_id,
-                "correlation_id": r.correlation_id, "causation_id": r.event_id, "tenant": r.tenant,
-                "record_id": r.record_id, "index": r.index, "revision": r.revision}
+        return {**caused_by(r, type_, f"{r.index}/{r.revision}"), "record_id": r.record_id, "index": r.index,
+                "revision": r.revision}
 
     async def run(self) -> RecordRegenerated | RecordRegenerationFailed:
         """The sampled fields stay those of the original record (they are drawn per index, and a unique one that was
@@ -53,7 +55,7 @@ class Regeneration:
             seed = regeneration_seed(spec.seed, index, self.request.revision, attempt)
             [completion] = await asyncio.to_thread(plan.decode_prompts, [prompt], seed)
             usage = add(usage, completion)
-            verdict = plan.assemble(completion, sampled)
+            verdict = plan.verdict(completion, sampled)
             if verdict.valid:
                 return RecordRegenerated(**self.envelope("RecordRegenerated"), record=verdict.record, usage=usage,
                                          provenance=plan.provenance([index], 0, seed, prompt, attempts))
@@ -66,9 +68,8 @@ class Regeneration:
 
 
 def add(usage: Usage, completion: Completion) -> Usage:
-    return Usage(prompt_tokens=usage.prompt_tokens + completion.prompt_tokens,
-                 completion_tokens=usage.completion_tokens + completion.completion_tokens,
-                 latency_ms=round(usage.latency_ms + completion.latency_ms, 1))
+    total = usage.plus(completion)
+    return total.model_copy(update={"latency_ms": round(total.latency_ms, 1)})
 
 
 async def regenerate(request: RecordRegenerationRequested, engine: Engine,

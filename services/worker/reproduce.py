@@ -20,7 +20,7 @@ def reproduce(engine: Engine, spec: JobSpec, provenance: Provenance) -> dict[str
     attempts = {int(index): used for index, used in provenance.sample_attempts.items()}
     completions = plan.decode(provenance.batch, provenance.seed, attempts)
     index = provenance.batch[provenance.position]
-    verdict = plan.assemble(completions[provenance.position], plan.sampled(index, attempts.get(index)))
+    verdict = plan.verdict(completions[provenance.position], plan.sampled(index, attempts.get(index)))
     if not verdict.valid:
         raise ProvenanceMismatch(f"the regenerated record {index} is not valid: {verdict.reason}")
     return verdict.record

@@ -17,18 +17,18 @@ class Verdict:
         return self.record is not None
 
 
-def judge(raw: str, schema: dict[str, Any]) -> Verdict:
-    """Parses model output and checks it against the schema."""
+def validate_output(raw: str, schema: dict[str, Any]) -> Verdict:
+    """Parses model output and checks the record it holds against the schema."""
     try:
         record = json.loads(raw)
     except json.JSONDecodeError as exc:
         return Verdict(None, f"not JSON (truncated?): {exc.msg} at char {exc.pos}")
     except RecursionError:
         return Verdict(None, "nested too deeply to read")
-    return check(record, schema)
+    return validate_record(record, schema)
 
 
-def check(record: Any, schema: dict[str, Any]) -> Verdict:
+def validate_record(record: Any, schema: dict[str, Any]) -> Verdict:
     error = first_violation(safe_validator(schema), record)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"

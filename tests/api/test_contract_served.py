@@ -4,7 +4,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_the_api_serves_the_asyncapi_document_as_json(api):
-    from services.api.contracts import asyncapi_document
+    from services.contracts.document import asyncapi_document
 
     response = await api.get("/asyncapi.json")
     assert response.status_code == 200 and response.json() == asyncapi_document()

@@ -25,7 +25,7 @@ RUNS = {"operator": (("operator",), 150), "tenant-admin": (("read", "write", "ad
 async def fuzzing_key(es_url: str, tenant: str, scopes: tuple[str, ...]) -> str:
     from elasticsearch import AsyncElasticsearch
 
-    from services.api.keys import issue_key
+    from services.access.keys import issue_key
 
     async with AsyncElasticsearch(es_url) as es:
         return (await issue_key(es, tenant, scopes, name="schemathesis", created_by="tests"))[1]

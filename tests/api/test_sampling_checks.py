@@ -10,7 +10,7 @@ from events.models import JobSpec
 from services.api.models import JobPublic
 from services.api.sampling import auto_samplers, checked_sampling, job_context
 from services.api.schema_check import check_job_schema
-from services.worker.generators.slot import Context
+from services.schema_rules.generators.slot import Context
 
 CONTEXT = Context("en_US", date(2026, 12, 2))
 

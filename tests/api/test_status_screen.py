@@ -25,7 +25,7 @@ def status_screen(stack, key: str) -> str:
 async def test_the_status_screen_shows_each_service_up_and_a_running_job_with_its_progress(stack):
     from elasticsearch import AsyncElasticsearch
 
-    from services.api.keys import issue_key
+    from services.access.keys import issue_key
 
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     events = job_events(tenant=tenant, records=4, rejections=0)[:-2]  # still running: 3 of 4 records, no end

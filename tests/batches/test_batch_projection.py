@@ -8,7 +8,7 @@ from events import JobCompleted, JobStarted
 from events.batches import BatchRequestCompleted, BatchRequestFailed, BatchSubmitted
 from services.api.batch_lines import parse_batch
 from services.api.batch_models import BatchPublic
-from services.projector.projection import apply
+from services.projections.projection import apply
 
 ANSWER = {"id": "chatcmpl-1", "created": 1, "model": "m",
           "choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}]}

@@ -34,7 +34,7 @@ from faststream.rabbit import RabbitBroker  # noqa: E402
 
 from events import JobCompleted, JobSubmitted, RecordGenerated  # noqa: E402
 from events.topology import EVENTS  # noqa: E402
-from services.api.keys import issue_key  # noqa: E402
+from services.access.keys import issue_key  # noqa: E402
 from services.common import servers  # noqa: E402
 from tests.synthetic import NON_WORKER_QUEUES, wait_for_count, wait_for_position  # noqa: E402
 

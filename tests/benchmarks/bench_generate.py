@@ -1,4 +1,4 @@
-"""Generation benchmark: the worker's own Engine, prompts, seeds and judge(), measured side by side in one process.
+"""Generation benchmark: the worker's own Engine, prompts, seeds and validation, measured side by side in one process.
 
   constrained_vs_unconstrained  seconds per decoding step under the llguidance constraint divided by seconds per step
       with no constraint, same model, same prompts (the person schema's, batch 1), same sampling settings and exactly
@@ -11,21 +11,18 @@
   coverage  each JSONSchemaBench schema goes through the API's submission check (check_job_schema: a refusal counts
       as not covered and is listed with its 422 detail), then a one-record job as the worker runs it: the prompt of
       record 0 (schema title and fields; the schema's description as instructions), attempt k seeded by
-      batch_seed(0, k), each judged, up to max_attempts_per_record attempts. A schema whose attempts are all rejected
+      batch_seed(0, k), each validated, up to max_attempts_per_record attempts. A schema whose attempts are all rejected
       is "exhausted" (listed with the last reason); one that makes the engine raise is "error" (the job would fail);
       one stopped by the benchmark's per-schema time budget is "budget". To save time, attempt 1 is decoded alone and
       the remaining retries together in one batch (--retry-batch 4; 1 decodes them one at a time, exactly like a
       one-record job): same prompt, independent samples, so the chance of coverage is the same. Every emitted record
-      is validated again from its bytes ("defects": must be 0, judge gates emission) and with strict checkers for the
-      formats the installed jsonschema cannot check ("format_gaps": emitted records whose date-time, uri or hostname
+      is validated again from its bytes ("defects": must be 0, validation gates emission) and with strict checkers for
+      the formats the installed jsonschema cannot check ("format_gaps": emitted records whose date-time, uri or hostname
       is malformed).
       Every attempt, raw text included, goes to --attempt-log for the rejection analysis.
   duplicate_rate  share of 1,000 valid person records (raw generation, no dedup) that exactly repeat an earlier one
       (canonical JSON), generated like a job: worker batch size, prompts by index, batch seeds, rejects retried.
   worker_rss_mb  peak RSS of this process (ru_maxrss) at the end: model loaded, every generator compiled.
-
---tighten runs the same workloads with generate_experiments' prototype of further worker changes (tighter decoder
-schema, a token budget that follows $refs, untyped object roots accepted), to measure them before they are made.
 
 --quick (under 10 minutes on 2 busy cores): 2 schemas per folder with a 30 s budget each, 200 records for the
 duplicate rate, 8 records per batch size. Pass --threads 1 where other processes share the cores: torch's default
@@ -63,8 +60,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, help="torch threads (default: SDG_WORKER_THREADS, else torch's)")
     parser.add_argument("--retry-batch", type=int, default=4,
                         help="coverage retries decoded together after a rejected first attempt (1: one at a time)")
-    parser.add_argument("--tighten", action="store_true",
-                        help="prototype: decode under generate_experiments.tightened_schema (not the worker's own)")
     parser.add_argument("--only", action="append", choices=["speed", "rate", "coverage", "duplicates"])
     parser.add_argument("--attempt-log", default="/tmp/bench_generate_attempts.jsonl", help="every coverage attempt")
     parser.add_argument("--out", help="also write the JSON summary here")
@@ -87,10 +82,6 @@ def main() -> None:
 
     import torch
 
-    if args.tighten:
-        from generate_experiments import install_tightening
-
-        install_tightening()
     settings = WorkerSettings() if args.threads is None else WorkerSettings(threads=args.threads)
     engine = Engine(settings)
     load = {"seconds": time.perf_counter() - started, "rss_mb": rss_mb()}
@@ -98,7 +89,7 @@ def main() -> None:
           f"{torch.get_num_threads()}, {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}) "
           f"loaded in {load['seconds']:.1f} s, RSS {load['rss_mb']:.0f} MB", flush=True)
     only = set(args.only or ["speed", "rate", "coverage", "duplicates"])
-    out: dict = {"quick": args.quick, "tighten": args.tighten}
+    out: dict = {"quick": args.quick}
     if "speed" in only:
         print("constrained vs unconstrained ...", flush=True)
         out["speed"] = [constrained_vs_unconstrained(engine, PERSON, batch=1, pairs=3 if args.quick else 12),
@@ -117,10 +108,6 @@ def main() -> None:
               f"per schema, attempts logged to {args.attempt_log}", flush=True)
         limits = {"max_attempts": settings.max_attempts_per_record, "retry_batch": args.retry_batch,
                   "budget_s": args.schema_budget_s}
-        if args.tighten:
-            from generate_experiments import object_root
-
-            limits["prepare"] = object_root
         results = coverage(engine, folders, args.per_folder, limits, Path(args.attempt_log),
                            progress=lambda line: print(line, flush=True))
         out["coverage"] = {"folders": summarise(results, folders), "not_covered": not_covered(results),
@@ -195,7 +182,6 @@ def json_summary(out: dict, settings) -> dict:
         "worker_rss_mb": round(rss_mb()),
         "wall_s": round(out["wall_s"]),
         "quick": out["quick"],
-        "tighten": out["tighten"],
         "torch_threads": torch_threads(),
         "settings": {"dtype": settings.dtype, "backend": settings.backend, "batch_size": settings.batch_size,
                      "temperature": settings.temperature, "threads": settings.threads,

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from elasticsearch import AsyncElasticsearch  # noqa: E402
 
-from services.api.keys import issue_key  # noqa: E402
+from services.access.keys import issue_key  # noqa: E402
 from services.common.search import LOGS_ALIAS  # noqa: E402
 from services.common import servers  # noqa: E402
 

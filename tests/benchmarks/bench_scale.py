@@ -34,7 +34,7 @@ from elasticsearch import AsyncElasticsearch  # noqa: E402
 
 from events import JobSubmitted  # noqa: E402
 from events.profiles import PinnedProfile, ProfileSettings  # noqa: E402
-from services.api.keys import issue_key  # noqa: E402
+from services.access.keys import issue_key  # noqa: E402
 from services.common import servers  # noqa: E402
 from services.common.search import CLAIMS_INDEX, EVENTS_INDEX  # noqa: E402
 from tests.waiting import eventually  # noqa: E402

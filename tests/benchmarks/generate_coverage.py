@@ -19,12 +19,12 @@ from services.common.schema_safety import safe_validator
 from services.worker.engine import Engine
 from services.worker.job_run import batch_seed
 from services.worker.prompts import SYSTEM, record_prompt
-from services.worker.validation import judge
+from services.worker.validation import validate_output
 
 BENCH_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "jsonschemabench"
 FOLDERS = ["Github_trivial", "Github_easy", "Github_medium", "Github_hard", "Glaiveai2K"]
 
-# Formats the installed jsonschema cannot check (its optional rfc3339/rfc3987/fqdn packages are absent), so judge()
+# Formats the installed jsonschema cannot check (its optional rfc3339/rfc3987/fqdn packages are absent), so validation
 # lets anything through. The strict checker below is the benchmark's own second opinion on emitted records.
 STRICT = FormatChecker()
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]*$")
@@ -72,7 +72,7 @@ class SchemaResult:
     seconds: float = 0.0
     max_new_tokens: int | None = None
     hit_cap: int = 0  # attempts whose output reached max_new_tokens
-    defect: str | None = None  # an emitted record that fails validation: judge() should make this impossible
+    defect: str | None = None  # an emitted record that fails validation: validate_output() should make this impossible
     format_gap: str | None = None  # an emitted record whose formats the strict second check rejects
     kinds: list[str] = field(default_factory=list)  # why each rejected attempt failed (validator keyword)
 
@@ -127,7 +127,7 @@ def attempt_groups(max_attempts: int, retry_batch: int) -> list[int]:
 
 
 def cover_one(engine: Engine, path: Path, folder: str, limits: dict[str, Any], attempt_log: Any) -> SchemaResult:
-    schema = limits.get("prepare", lambda given: given)(json.loads(path.read_text()))
+    schema = json.loads(path.read_text())
     result = SchemaResult(folder, path.stem, "exhausted")
     started = time.perf_counter()
     try:
@@ -164,7 +164,7 @@ def _parses(raw: str) -> bool:
 
 def judge_attempt(result: SchemaResult, completion: Any, schema: dict[str, Any], attempt_log: Any) -> bool:
     """Records one attempt on the result and the log; True when it yields a record (the schema is covered)."""
-    verdict = judge(completion.text, schema)
+    verdict = validate_output(completion.text, schema)
     result.attempts += 1
     capped = completion.completion_tokens >= result.max_new_tokens - 1 or not _parses(completion.text)
     result.hit_cap += capped

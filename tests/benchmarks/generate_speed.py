@@ -10,7 +10,7 @@ from events.models import JobSpec
 from services.worker.engine import Engine
 from services.worker.job_run import batch_seed
 from services.worker.prompts import SYSTEM, record_prompt
-from services.worker.validation import judge
+from services.worker.validation import validate_output
 
 PERSON = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -124,7 +124,7 @@ def records_per_second(engine: Engine, batch_sizes: list[int], records_per_round
                 totals[size]["seconds"] += time.perf_counter() - started
                 batch_number += 1
                 totals[size]["generated"] += len(completions)
-                totals[size]["valid"] += sum(judge(c.text, PERSON).valid for c in completions)
+                totals[size]["valid"] += sum(validate_output(c.text, PERSON).valid for c in completions)
                 totals[size]["tokens"] += sum(c.completion_tokens for c in completions)
     return {str(size): {**row, "records_per_s": row["valid"] / row["seconds"],
                         "tokens_per_s": row["tokens"] / row["seconds"]} for size, row in totals.items()}
@@ -141,7 +141,7 @@ def duplicates(engine: Engine, count: int, batch_size: int, max_attempts: int) -
         completions = engine.generate(PERSON, prompts_for(engine, spec, indices), batch_seed(spec.seed, batch_number))
         batch_number += 1
         for index, completion in zip(indices, completions, strict=True):
-            verdict = judge(completion.text, PERSON)
+            verdict = validate_output(completion.text, PERSON)
             if verdict.valid:
                 records[index] = verdict.record
                 continue

@@ -2,7 +2,8 @@
 
 import json
 
-from services.api.contracts import ASYNCAPI_FILE, EVENTS_DIR, asyncapi_document, event_schemas, render
+from services.common.contract_files import ASYNCAPI_FILE, EVENTS_DIR
+from services.contracts.document import asyncapi_document, event_schemas, render
 
 
 def test_the_committed_asyncapi_document_matches_the_code():

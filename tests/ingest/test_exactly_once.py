@@ -34,7 +34,7 @@ def malformed_messages(valid: dict) -> dict[str, bytes]:
         "is not a known event type": variant(type="RecordDeleted"),
         "`index` must be an integer >= 0": variant(index=-1),
         # Passes every envelope rule (occurred_at is a string) but the events mapping types it as a date.
-        "document_parsing_exception": variant(type="JobProgressed", occurred_at="yesterday", records_generated=1,
+        "document_parsing_exception": variant(type="JobCompleted", occurred_at="yesterday", records_generated=1,
                                               records_rejected=0),
     }
 

@@ -13,8 +13,8 @@ from events.profiles import PinnedProfile, ProfileChanged, ProfileCreated, Profi
 from services.api.models import JobPublic
 from services.api.routes.profiles import ProfileChange, ProfileCreate
 from services.common.profile_defaults import ProfileDefaults
-from services.projector.profiles import profile_document
-from services.projector.projection import apply
+from services.projections.profiles import profile_document
+from services.projections.projection import apply
 from services.replay.rebuild import fold_all
 from services.worker.engines import Engines, ProfileUnservable
 from services.worker.handlers import WorkerContext

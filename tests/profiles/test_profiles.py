@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from services.common.search import EVENTS_INDEX, PROFILES_INDEX
-from services.projector.profiles import profile_document
+from services.projections.profiles import profile_document
 from events import parse_event
 from tests.waiting import eventually
 

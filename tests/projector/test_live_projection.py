@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.projector.projection import apply
+from services.projections.projection import apply
 from tests.synthetic import job_events, publish, wait_for_count, wait_for_position
 
 pytestmark = pytest.mark.integration

@@ -2,7 +2,7 @@ import itertools
 import uuid
 
 from events import JobCompleted, JobStarted, JobSubmitted, RecordGenerated
-from services.projector.projection import apply
+from services.projections.projection import apply
 
 CORRELATION = uuid.uuid4()
 

@@ -8,7 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from events.models import JobSpec, RecordRegenerated, RecordRegenerationRequested
-from services.projector.projection import apply
+from services.projections.projection import apply
 from tests.records.conftest import SCHEMA, TENANT, ingest_counter, record_documents, submit
 from tests.waiting import eventually
 

@@ -4,7 +4,7 @@ the job has records ends with every value once, the values claimed in sdg-claims
 import pytest
 
 from services.common.search import CLAIMS_INDEX
-from services.worker.unique import value_form
+from services.schema_rules.unique import value_form
 from tests.scale.workers import chunked_profile, finished, stored_records, submit
 
 pytestmark = pytest.mark.integration

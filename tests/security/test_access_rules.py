@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from services.api.access import RULES, Reach, Rule, markdown
 from services.api.app import create_app
 from services.api.auth import Caller, KeyCache, check_routes
-from services.api.keys import StoredKey, granted, issue_key
+from services.access.keys import StoredKey, granted, issue_key
 from services.api.routes.keys import tenant_to_issue_for
-from services.api.tenants import RESERVED_TENANTS, tenant_refusal
+from services.access.tenants import RESERVED_TENANTS, tenant_refusal
 from services.cli.app import app as sdg_cli
 
 README = Path(__file__).resolve().parents[2] / "README.md"

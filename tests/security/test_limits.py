@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from events import JobCancelled, JobSubmitted, new_correlation_id
-from services.api.keys import issue_key
+from services.access.keys import issue_key
 from services.api.models import MAX_EXAMPLES_BYTES
 from services.api.settings import ApiSettings
 from tests.api.synthetic_records import publish_and_wait

@@ -19,7 +19,7 @@ from services.api.batch_lines import parse_batch
 from services.api.schema_check import check_job_schema
 from services.api.schema_refusals import MAX_DEPTH, MAX_NODES
 from services.common.schema_safety import safe_validator, schema_error
-from services.worker.validation import check, judge
+from services.worker.validation import validate_output, validate_record
 
 EVIL_PATTERN = "^(a+)+$"
 EVIL_TEXT = "a" * 40 + "!"  # Python's re needs about 2**40 steps to give up on this
@@ -99,11 +99,11 @@ def test_validation_never_fetches_a_url(listener):
     base, seen = listener
     for keyword in ("$ref", "$dynamicRef"):
         schema = {"type": "object", "properties": {"a": {keyword: f"{base}/{keyword}.json"}}}
-        verdict = check({"a": "x"}, schema)
+        verdict = validate_record({"a": "x"}, schema)
         assert not verdict.valid and "does not hold" in verdict.reason
         assert schema_error(schema) is None, "checking the schema itself resolves nothing either"
         assert "refers outside the schema" in refusal(schema)
-    assert not judge(json.dumps({"a": 1}), {"$schema": f"{base}/meta.json", "$ref": f"{base}/x.json"}).valid
+    assert not validate_output(json.dumps({"a": 1}), {"$schema": f"{base}/meta.json", "$ref": f"{base}/x.json"}).valid
     assert seen == []
 
 
@@ -111,19 +111,20 @@ def test_a_backtracking_pattern_is_checked_in_linear_time():
     schema = {"type": "object", "properties": {"name": {"type": "string", "pattern": EVIL_PATTERN}},
               "patternProperties": {EVIL_PATTERN: {}}, "additionalProperties": False}
     started = time.perf_counter()
-    verdict = check({"name": EVIL_TEXT}, schema)
-    assert not check({"name": "a", EVIL_TEXT: 1}, schema).valid
-    assert not check({EVIL_TEXT: 1}, {"patternProperties": {EVIL_PATTERN: {}}, "unevaluatedProperties": False}).valid
-    assert not check({"k": EVIL_TEXT}, {"propertyNames": {"pattern": EVIL_PATTERN}}).valid
+    verdict = validate_record({"name": EVIL_TEXT}, schema)
+    assert not validate_record({"name": "a", EVIL_TEXT: 1}, schema).valid
+    assert not validate_record({EVIL_TEXT: 1},
+                               {"patternProperties": {EVIL_PATTERN: {}}, "unevaluatedProperties": False}).valid
+    assert not validate_record({"k": EVIL_TEXT}, {"propertyNames": {"pattern": EVIL_PATTERN}}).valid
     assert time.perf_counter() - started < 0.5
     assert not verdict.valid and "does not match" in verdict.reason
-    assert check({"name": "aaa"}, schema).valid
+    assert validate_record({"name": "aaa"}, schema).valid
 
 
 def test_a_subschema_of_another_dialect_still_runs_its_pattern_with_re2():
     draft7 = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "string", "pattern": EVIL_PATTERN}
     started = time.perf_counter()
-    assert not check({"a": EVIL_TEXT}, {"type": "object", "properties": {"a": draft7}}).valid
+    assert not validate_record({"a": EVIL_TEXT}, {"type": "object", "properties": {"a": draft7}}).valid
     assert time.perf_counter() - started < 0.5
 
 
@@ -136,7 +137,7 @@ def test_a_pattern_re2_cannot_run_is_refused_naming_it():
 
 
 def test_a_pattern_re2_cannot_run_rejects_a_record_rather_than_raising():
-    verdict = check({"name": "aa"}, person(pattern="(a)\\1"))
+    verdict = validate_record({"name": "aa"}, person(pattern="(a)\\1"))
     assert not verdict.valid and "cannot be run by RE2" in verdict.reason
 
 
@@ -173,7 +174,7 @@ def test_a_deeply_nested_example_is_refused():
 
 def test_a_reference_loop_is_a_422_not_a_recursion_error():
     looping = {"type": "object", "$defs": {"a": {"$ref": "#/$defs/a"}}, "properties": {"x": {"$ref": "#/$defs/a"}}}
-    assert not check({"x": 1}, looping).valid
+    assert not validate_record({"x": 1}, looping).valid
     with pytest.raises(HTTPException) as caught:
         check_job_schema(looping, [{"x": 1}])
     assert caught.value.status_code == 422

@@ -3,9 +3,9 @@
 from datetime import date
 
 from events.models import JobSpec
-from services.worker.generators.auto import auto_declarations, snake
-from services.worker.generators.locales import LOCALES, NAMED_LOCALES, locale_named_in, locale_problem
-from services.worker.generators.slot import Context
+from services.schema_rules.generators.auto import auto_declarations, snake
+from services.schema_rules.generators.locales import LOCALES, NAMED_LOCALES, locale_named_in, locale_problem
+from services.schema_rules.generators.slot import Context
 from services.worker.job_run import Plan
 
 CONTEXT = Context("de_DE", date(2026, 12, 2))

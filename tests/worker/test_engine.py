@@ -5,7 +5,7 @@ import json
 import pytest
 
 from services.worker.settings import WorkerSettings
-from services.worker.validation import judge
+from services.worker.validation import validate_output
 
 SCHEMA = {
     "type": "object",
@@ -27,7 +27,7 @@ def test_constrained_generation_yields_records_that_validate(engine):
     completions = engine.generate(SCHEMA, [prompt, prompt], seed=3)
     assert len(completions) == 2
     for completion in completions:
-        verdict = judge(completion.text, SCHEMA)
+        verdict = validate_output(completion.text, SCHEMA)
         assert verdict.valid, verdict.reason
         assert set(json.loads(completion.text)) == {"city", "rank"}
         assert completion.completion_tokens > 0
@@ -46,5 +46,5 @@ def test_a_profiles_top_p_min_p_and_repetition_penalty_reach_the_model_and_recor
     view = configured(engine, ProfileSettings(temperature=0.8, top_p=0.9, min_p=0.05, repetition_penalty=1.3))
     prompt = view.chat_prompt("Answer in JSON.", "A city and a rank from 1 to 5.")
     first = [c.text for c in view.generate(SCHEMA, [prompt, prompt], seed=11)]
-    assert all(judge(text, SCHEMA).valid for text in first)
+    assert all(validate_output(text, SCHEMA).valid for text in first)
     assert first == [c.text for c in view.generate(SCHEMA, [prompt, prompt], seed=11)]

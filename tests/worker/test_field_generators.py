@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 from pydantic import ValidationError
 
-from services.worker.generators.faker_field import jsonable
-from services.worker.generators.slot import Context
-from services.worker.samplers import draw, sampler_of, samplers_of
+from services.schema_rules.generators.faker_field import jsonable
+from services.schema_rules.generators.slot import Context
+from services.schema_rules.samplers import draw, sampler_of, samplers_of
 
 GERMAN = Context("de_DE")
 

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from services.worker.generators.person import ascii_folded, birth_date, years_before
-from services.worker.generators.slot import Context
-from services.worker.samplers import SamplingError, draw, draw_order, field_fits, samplers_of
+from services.schema_rules.generators.person import ascii_folded, birth_date, years_before
+from services.schema_rules.generators.slot import Context
+from services.schema_rules.samplers import SamplingError, draw, draw_order, field_fits, samplers_of
 
 AS_OF = date(2026, 12, 2)
 ATTRIBUTES = ("first_name", "last_name", "full_name", "email", "phone", "city", "country", "birth_date", "age")

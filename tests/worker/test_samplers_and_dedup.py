@@ -3,7 +3,7 @@ from pydantic import ValidationError
 
 from services.worker.claims import MemoryClaims
 from services.worker.dedup import digests
-from services.worker.samplers import draw, merge, model_schema, samplers_of
+from services.schema_rules.samplers import draw, merge, model_schema, samplers_of
 
 SCHEMA = {
     "type": "object",

@@ -13,9 +13,10 @@ from services.worker.chunk_run import ChunkRun
 from services.worker.claims import MemoryClaims
 from services.worker.engine import Completion, ModelIdentity
 from services.worker.job_run import Plan, record_id
-from services.worker.samplers import samplers_of
+from services.schema_rules.samplers import samplers_of
 from services.worker.settings import WorkerSettings
-from services.worker.unique import claim_sampled, unique_fields, value_form
+from services.schema_rules.unique import unique_fields, value_form
+from services.worker.unique import claim_sampled
 
 CODES = [f"C{i}" for i in range(9)]
 SAMPLED = {

@@ -1,5 +1,5 @@
-from services.worker.constraints import constrained_schema, estimate_max_tokens, schema_hash
-from services.worker.validation import judge
+from services.schema_rules.constraints import constrained_schema, estimate_max_tokens, schema_hash
+from services.worker.validation import validate_output
 
 PERSON = {
     "type": "object",
@@ -9,22 +9,22 @@ PERSON = {
 
 
 def test_a_record_that_matches_its_schema_is_accepted():
-    verdict = judge('{"name": "Ada", "age": 36}', PERSON)
+    verdict = validate_output('{"name": "Ada", "age": 36}', PERSON)
     assert verdict.valid and verdict.record == {"name": "Ada", "age": 36}
 
 
 def test_truncated_output_is_rejected_as_not_json():
-    verdict = judge('{"name": "Ada", "ag', PERSON)
+    verdict = validate_output('{"name": "Ada", "ag', PERSON)
     assert not verdict.valid and "not JSON" in verdict.reason
 
 
 def test_a_value_out_of_range_is_rejected_with_its_location():
-    verdict = judge('{"name": "Ada", "age": 300}', PERSON)
+    verdict = validate_output('{"name": "Ada", "age": 300}', PERSON)
     assert not verdict.valid and "age" in verdict.reason
 
 
 def test_a_missing_required_field_is_rejected():
-    assert not judge('{"name": "Ada"}', PERSON).valid
+    assert not validate_output('{"name": "Ada"}', PERSON).valid
 
 
 def test_the_constrained_schema_bounds_unbounded_strings_only():
@@ -41,7 +41,7 @@ def test_a_record_valid_under_the_constrained_schema_is_valid_under_the_original
     tight = constrained_schema(PERSON, 10)
     tight.pop("x-guidance")
     record = '{"name": "Ada", "age": 36}'
-    assert judge(record, tight).valid and judge(record, PERSON).valid
+    assert validate_output(record, tight).valid and validate_output(record, PERSON).valid
 
 
 def test_token_budget_grows_with_the_schema():
@@ -54,7 +54,7 @@ def test_schema_hash_ignores_key_order():
 
 
 def test_a_schema_with_a_look_around_pattern_is_reported_as_unsupported():
-    from services.worker.constraints import unsupported_feature
+    from services.schema_rules.constraints import unsupported_feature
 
     schema = {"type": "object", "properties": {"mode": {"type": "string", "pattern": "^((?!mode).)*$"}}}
     reason = unsupported_feature(schema)
@@ -62,7 +62,7 @@ def test_a_schema_with_a_look_around_pattern_is_reported_as_unsupported():
 
 
 def test_one_of_and_unknown_formats_compile_leniently():
-    from services.worker.constraints import unsupported_feature
+    from services.schema_rules.constraints import unsupported_feature
 
     schema = {"type": "object", "properties": {
         "a": {"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 3}]},

@@ -12,7 +12,7 @@ from typing import Any
 
 from services.api.dataset_profile.fields import FieldPlan
 from services.api.dataset_profile.lengths import Span, coarse_spans, span_filter
-from services.api.queries import tenant_filter
+from services.common.tenancy import tenant_filter
 
 TOP_VALUES = 10
 DISTINCT_PRECISION = 40_000  # Elasticsearch's most; cardinality is exact below it in practice (a job has <= 10k)

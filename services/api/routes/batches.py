@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from events import JobCancelRequested, new_correlation_id
 from events.batches import BatchSubmitted
+from events.statuses import has_ended
 from services.api.auth import CallerDep
 from services.api.batch_lines import parse_batch
 from services.api.batch_models import BatchPublic
@@ -18,11 +19,10 @@ from services.api.deps import BusDep, SearchDep, SettingsDep
 from services.api.errors import problem_responses
 from services.api.idempotency import IdempotencyKey, Submission, fingerprint, submit_once
 from services.api.tenant_limits import check_jobs_in_flight
-from services.projector.store import project
+from services.projections.store import project
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
-FINISHED = ("completed", "failed", "cancelled")
 UPLOAD_DOC = {"requestBody": {"content": {
     "application/jsonl": {"schema": {"type": "string", "format": "binary"}},
     "application/x-ndjson": {"schema": {"type": "string", "format": "binary"}}}}}
@@ -69,7 +69,7 @@ async def get_output(batch_id: str, es: SearchDep, settings: SettingsDep, caller
     """The answers as JSONL in the OpenAI batch output format, one line per request in input order (409 until the
     batch has ended)."""
     batch = await batch_or_404(es, batch_id, caller.tenant)
-    if batch.job_status not in FINISHED:
+    if not has_ended(batch.job_status):
         raise HTTPException(status_code=409, detail=f"batch {batch_id} is {batch.status}; its output is ready once "
                                                     f"it has ended (see request_counts for progress)")
     await wait_for_answers(es, batch, settings.records_settle_timeout_s)
@@ -81,7 +81,7 @@ async def get_output(batch_id: str, es: SearchDep, settings: SettingsDep, caller
 async def cancel_batch(batch_id: str, bus: BusDep, es: SearchDep, caller: CallerDep) -> BatchPublic:
     """Stop the batch: the worker stops before its next group of requests; answers already given stay."""
     batch = await batch_or_404(es, batch_id, caller.tenant)
-    if batch.job_status in FINISHED:
+    if has_ended(batch.job_status):
         raise HTTPException(status_code=409, detail=f"batch {batch_id} is already {batch.status}; nothing to cancel")
     event = JobCancelRequested(event_id=uuid.uuid4(), job_id=batch_id, correlation_id=new_correlation_id(),
                                tenant=caller.tenant, reason="cancelled through /v1/batches")

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from services.api.contracts import ASYNCAPI_FILE
+from services.common.contract_files import ASYNCAPI_FILE
 
 router = APIRouter(tags=["contract"])
 

@@ -2,7 +2,7 @@
 
 import secrets
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 import structlog
 from elasticsearch import AsyncElasticsearch
@@ -12,25 +12,23 @@ from starlette.concurrency import run_in_threadpool
 
 from events import JobCancelRequested, JobSubmitted, new_correlation_id
 from events.models import JobSpec
+from events.statuses import JobStatus
 from services.api.auth import CallerDep
 from services.api.errors import problem_responses
 from services.api.deps import BusDep, JobDep, SearchDep, SettingsDep
 from services.api.idempotency import IdempotencyKey, Submission, fingerprint, submit_once
 from services.api.models import IsoDateTime, JobCancel, JobCreate, JobPublic, JobsPage
 from services.api.queries import jobs_page
-from services.api.profiles import resolve_for_job as resolve_profile
-from services.api.record_types import resolve_for_job
+from services.registries.profiles import resolve_for_job as resolve_profile
+from services.registries.record_types import resolve_for_job
 from services.api.generation_check import check_generation_keywords, check_job_generation
 from services.api.sampling import checked_sampling, job_context
 from services.api.tenant_limits import check_jobs_in_flight
 from services.common.logging import about
-from services.projector.store import project
+from services.projections.store import project
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
-
-Status = Literal["submitted", "running", "completed", "failed", "cancelled"]
-
 
 @router.post("", status_code=202, response_model=JobPublic, responses=problem_responses(429))
 async def create_job(body: JobCreate, bus: BusDep, es: SearchDep, settings: SettingsDep, caller: CallerDep,
@@ -90,7 +88,7 @@ async def submitted(body: JobCreate, es: AsyncElasticsearch, tenant: str) -> Job
 async def list_jobs(
     es: SearchDep,
     caller: CallerDep,
-    status: Annotated[list[Status] | None, Query(description="Only jobs in these states (repeatable).")] = None,
+    status: Annotated[list[JobStatus] | None, Query(description="Only jobs in these states (repeatable).")] = None,
     submitted_after: Annotated[IsoDateTime | None, Query(description="ISO 8601; inclusive.")] = None,
     submitted_before: Annotated[IsoDateTime | None, Query(description="ISO 8601; exclusive.")] = None,
     size: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.auth import Caller, CallerDep, forbidden
 from services.api.deps import SearchDep
-from services.api.keys import SCOPES, find_key, issue_key, revoke_key
-from services.api.tenants import TENANT_PATTERN, tenant_refusal
+from services.access.keys import SCOPES, find_key, issue_key, revoke_key
+from services.access.tenants import TENANT_PATTERN, tenant_refusal
 from services.common.search import KEYS_INDEX
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])

@@ -26,7 +26,7 @@ from events.profiles import (
     TopP,
 )
 from events.record_types import NAME_PATTERN
-from services.api import profiles as store
+from services.registries import profiles as store
 from services.api.auth import CallerDep
 from services.api.deps import BusDep, SearchDep
 from services.api.errors import problem_responses

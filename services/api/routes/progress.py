@@ -11,7 +11,7 @@ from services.api.errors import problem_responses
 from services.api.job_stream import JobEventStream, StreamStart
 from services.api.models import JobPublic
 from services.api.tenant_limits import HeldStreamingResponse
-from services.projector.store import read_job
+from services.projections.store import read_job
 
 router = APIRouter(prefix="/v1/jobs", tags=["progress"])
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from events.record_types import NAME_PATTERN
-from services.api import record_types as store
+from services.registries import record_types as store
 from services.api.auth import CallerDep
 from services.api.deps import BusDep, SearchDep
 from services.api.models import MAX_SCHEMA_BYTES, JsonSchemaBody

@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field
 
 from events import new_correlation_id, stable_event_id
 from events.models import JobSpec, RecordRegenerationRequested
+from events.statuses import UNFINISHED_STATUSES
 from services.api.auth import CallerDep
 from services.api.deps import BusDep, SearchDep
 from services.api.queries import record_or_404
 from services.api.errors import problem_responses
-from services.api.models import UNFINISHED_STATUSES
-from services.projector.store import read_job
+from services.common.tenancy import tenant_of
+from services.projections.store import read_job
 
 router = APIRouter(tags=["records"])
 
@@ -35,7 +36,7 @@ async def finished_job_spec(es: AsyncElasticsearch, job_id: str, tenant: str) ->
     """The job's spec from its projection; 409 while the job may still write its records."""
     found = await read_job(es, job_id)
     job: dict[str, Any] = found["_source"] if found else {}
-    if job.get("tenant", "default") != tenant:
+    if tenant_of(job) != tenant:
         raise HTTPException(status_code=404, detail=f"job {job_id!r} not found")
     status = job.get("status", "submitted")
     if status in UNFINISHED_STATUSES or "spec" not in job:

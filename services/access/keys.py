@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from elasticsearch import AsyncElasticsearch
 
-from services.api.tenants import tenant_refusal
+from services.access.tenants import tenant_refusal
 from services.common.search import KEYS_INDEX
 
 SCOPES = ("read", "write", "admin", "operator")

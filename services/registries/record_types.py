@@ -3,8 +3,8 @@
 A tenant sees its own types and the shared ones shipped in schemas/records/ (tenant `shared`); where both have a
 name, the tenant's own type is the one it gets. Registering writes the version's document with `op_type=create`
 first, so two concurrent registrations cannot take the same version (the loser moves to the next), holding the
-RecordTypeRegistered event in its outbox until it is published (services/api/outbox.py); the projector and replay
-rebuild the same document from the event.
+RecordTypeRegistered event in its outbox until it is published (services/registries/outbox.py); the projector and
+replay rebuild the same document from the event.
 """
 
 import json
@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
-from fastapi import HTTPException
 
 from events import new_correlation_id, stable_event_id
 from events.bus import EventBus
 from events.record_types import NAME_PATTERN, SHARED_TENANT, RecordTypeRegistered, record_type_aggregate
-from services.api import outbox
+from services.registries import outbox
+from services.registries.errors import Unusable
 from services.common.search import RECORD_TYPES_INDEX
-from services.projector.record_types import record_type_document, schema_sha256, version_id
+from services.common.canonical import schema_sha256
+from services.projections.record_types import record_type_document, version_id
 
 INDEX = RECORD_TYPES_INDEX.alias
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "schemas" / "records"
@@ -106,14 +107,13 @@ async def register(es: AsyncElasticsearch, bus: EventBus, tenant: str, name: str
 
 
 async def resolve_for_job(es: AsyncElasticsearch, tenant: str, ref: str) -> tuple[dict[str, Any], str]:
-    """A job's `record_type` as the concrete schema and `name@version` it is pinned to; 422 if there is none."""
+    """A job's `record_type` as the concrete schema and `name@version` it is pinned to; Unusable if there is none."""
     try:
         name, version = parse_ref(ref)
     except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
+        raise Unusable(str(exc)) from None
     if (doc := await find(es, tenant, name, version)) is None:
-        raise HTTPException(status_code=422, detail=f"record_type {ref!r} is not registered; GET /v1/record-types "
-                                                    "lists the types you can use")
+        raise Unusable(f"record_type {ref!r} is not registered; GET /v1/record-types lists the types you can use")
     return doc["schema"], doc["ref"]
 
 

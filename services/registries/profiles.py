@@ -2,15 +2,14 @@
 
 Creating, changing or retiring a profile writes the new version's document with `op_type=create` first, so two
 concurrent changes cannot take the same version (the loser re-reads and moves to the next), holding the event in its
-outbox until it is published (services/api/outbox.py); the projector and replay rebuild the same document from the
-event.
+outbox until it is published (services/registries/outbox.py); the projector and replay rebuild the same document
+from the event.
 """
 
 from collections.abc import Callable
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
-from fastapi import HTTPException
 
 from events import new_correlation_id, stable_event_id
 from events.bus import EventBus
@@ -23,10 +22,11 @@ from events.profiles import (
     ProfileSettings,
     profile_aggregate,
 )
-from services.api import outbox
-from services.api.record_types import parse_ref
+from services.registries import outbox
+from services.registries.errors import NotReady, NotRegistered, Unusable, VersionConflict
+from services.registries.record_types import parse_ref
 from services.common.search import PROFILES_INDEX
-from services.projector.profiles import ProfileEvent, profile_document
+from services.projections.profiles import ProfileEvent, profile_document
 
 INDEX = PROFILES_INDEX.alias
 MAX_VERSION_RACES = 100
@@ -61,18 +61,17 @@ async def list_latest(es: AsyncElasticsearch, include_retired: bool = False, lim
     return sorted((d for d in docs if include_retired or not d["retired"]), key=lambda d: d["name"])
 
 
-def not_found(name: str) -> HTTPException:
-    return HTTPException(status_code=404, detail=f"profile {name!r} not found; {LISTED}")
+def not_found(name: str) -> NotRegistered:
+    return NotRegistered(f"profile {name!r} not found; {LISTED}")
 
 
-def no_version(name: str, version: int) -> HTTPException:
-    return HTTPException(status_code=404, detail=f"profile {name!r} has no version {version}; "
-                                                 f"GET /v1/profiles/{name}/versions lists them")
+def no_version(name: str, version: int) -> NotRegistered:
+    return NotRegistered(f"profile {name!r} has no version {version}; GET /v1/profiles/{name}/versions lists them")
 
 
-def retired(doc: dict[str, Any]) -> HTTPException:
-    return HTTPException(status_code=409, detail=f"profile {doc['name']!r} was retired (version {doc['version']}); "
-                                                 "a retired name is not used again: create a profile of another name")
+def retired(doc: dict[str, Any]) -> VersionConflict:
+    return VersionConflict(f"profile {doc['name']!r} was retired (version {doc['version']}); a retired name is not "
+                           "used again: create a profile of another name")
 
 
 async def write(es: AsyncElasticsearch, bus: EventBus, event: ProfileEvent) -> dict[str, Any]:
@@ -101,8 +100,8 @@ async def create(es: AsyncElasticsearch, bus: EventBus, name: str, settings: Pro
         return await write(es, bus, event)
     except ConflictError:
         await completed(es, bus, await version_of(es, name, 1))
-        raise HTTPException(status_code=409, detail=f"profile {name!r} exists; PATCH /v1/profiles/{name} makes a "
-                                                    "new version of it") from None
+        raise VersionConflict(f"profile {name!r} exists; PATCH /v1/profiles/{name} makes a new version of "
+                              "it") from None
 
 
 async def next_version(es: AsyncElasticsearch, bus: EventBus, name: str,
@@ -142,8 +141,8 @@ async def change(es: AsyncElasticsearch, bus: EventBus, name: str, changes: dict
 
 async def retire(es: AsyncElasticsearch, bus: EventBus, name: str, reason: str, by: str) -> dict[str, Any]:
     if name == DEFAULT_PROFILE:
-        raise HTTPException(status_code=409, detail=f"the {DEFAULT_PROFILE!r} profile is what jobs naming no profile "
-                                                    f"run with: it cannot be retired; PATCH it instead")
+        raise VersionConflict(f"the {DEFAULT_PROFILE!r} profile is what jobs naming no profile run with: it cannot "
+                              "be retired; PATCH it instead")
     doc, _ = await next_version(es, bus, name, lambda latest, version: ProfileRetired(
         **envelope(name, "ProfileRetired", version, by), reason=reason))
     return doc
@@ -162,26 +161,22 @@ async def ensure_default(es: AsyncElasticsearch, bus: EventBus, settings: Profil
     return True
 
 
-def unusable(detail: str) -> HTTPException:
-    return HTTPException(status_code=422, detail=detail)
-
-
 async def resolve_for_job(es: AsyncElasticsearch, ref: str | None) -> PinnedProfile:
     """A job's `profile` (the default profile's latest version when None) as the concrete settings and
-    `name@version` it is pinned to; 422 when there is no such version or the profile is retired."""
+    `name@version` it is pinned to; Unusable when there is no such version or the profile is retired."""
     try:
         name, version = parse_ref(ref or DEFAULT_PROFILE, "profile")
     except ValueError as exc:
-        raise unusable(str(exc)) from None
+        raise Unusable(str(exc)) from None
     latest = await latest_of(es, name)
     if latest is None and ref is None:
-        raise HTTPException(status_code=503, detail=f"the {DEFAULT_PROFILE!r} profile does not exist yet: run "
-                                                    "`python -m services.common.bootstrap` (it creates it)")
+        raise NotReady(f"the {DEFAULT_PROFILE!r} profile does not exist yet: run "
+                       "`python -m services.common.bootstrap` (it creates it)")
     if latest is None:
-        raise unusable(f"profile {ref!r} does not exist; {LISTED}")
+        raise Unusable(f"profile {ref!r} does not exist; {LISTED}")
     if latest["retired"]:
-        raise unusable(f"profile {name!r} was retired at version {latest['version']} and takes no new jobs; {LISTED}")
+        raise Unusable(f"profile {name!r} was retired at version {latest['version']} and takes no new jobs; {LISTED}")
     doc = latest if version is None else await version_of(es, name, version)
     if doc is None:
-        raise unusable(f"profile {name!r} has no version {version} (its latest is {latest['version']})")
+        raise Unusable(f"profile {name!r} has no version {version} (its latest is {latest['version']})")
     return PinnedProfile(ref=doc["ref"], settings=ProfileSettings.model_validate(doc["settings"]))

@@ -4,18 +4,13 @@ Its id is `<tenant>:<name>@<version>`; the API creates it (create-only, which is
 it publishes the event, and the projector and replay write the same document again from the event, idempotently.
 """
 
-import hashlib
-import json
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
 from events.record_types import RecordTypeRegistered
+from services.common.canonical import schema_sha256
 from services.common.search import RECORD_TYPES_INDEX
-
-
-def schema_sha256(schema: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def version_id(tenant: str, name: str, version: int) -> str:

@@ -12,8 +12,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.worker.generators.locales import faker_of, locale_problem, seeded
-from services.worker.generators.slot import Slot, stable_seed
+from services.schema_rules.generators.locales import faker_of, locale_problem, seeded
+from services.schema_rules.generators.slot import Slot, stable_seed
 
 # Public provider methods that are not data generators for one JSON field: files and archives, documents of other
 # formats, Python objects JSON has no form for, and templates that would call any provider by name.

@@ -1,6 +1,6 @@
 """The event contract: one JSON Schema per event, and the AsyncAPI 3.0 document of every FastStream app.
 
-`just asyncapi` (python -m services.api.contracts) writes them under schemas/; a test fails when they drift.
+`just asyncapi` (python -m services.contracts) writes them under schemas/; a test fails when they drift.
 """
 
 import json
@@ -14,6 +14,7 @@ from faststream.specification import AsyncAPI
 from events.bus import EventBus, fact_bus
 from events.models import EVENT_TYPES
 from events.ops import LOG_ROUTING_PREFIX, OPS, LogLine, ServiceHeartbeat
+from services.common.contract_files import ASYNCAPI_FILE, EVENTS_DIR
 from services.coordinator.handlers import Coordinator
 from services.coordinator.handlers import register as register_coordinator
 from services.coordinator.store import LedgerStore
@@ -23,9 +24,6 @@ from services.worker.handlers import WorkerContext
 from services.worker.handlers import register as register_worker
 from services.worker.settings import WorkerSettings
 
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
-ASYNCAPI_FILE = SCHEMAS_DIR / "asyncapi.json"
-EVENTS_DIR = SCHEMAS_DIR / "events"
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:
@@ -74,8 +72,3 @@ def write_all() -> list[Path]:
         path.write_text(render(schema))
         written.append(path)
     return written
-
-
-if __name__ == "__main__":
-    for path in write_all():
-        print(path.relative_to(SCHEMAS_DIR.parent))

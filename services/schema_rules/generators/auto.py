@@ -13,8 +13,8 @@ import re
 from datetime import UTC, datetime, time
 from typing import Any
 
-from services.worker.generators.person import years_before
-from services.worker.generators.slot import Context
+from services.schema_rules.generators.person import years_before
+from services.schema_rules.generators.slot import Context
 
 PERSON_NAMES = {
     "first_name": ("first_name", "firstname", "given_name", "givenname", "forename"),

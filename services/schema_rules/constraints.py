@@ -4,9 +4,10 @@ Every tightening only narrows the set of valid outputs, so a record that fits th
 """
 
 import copy
-import hashlib
 import json
 from typing import Any
+
+from services.common.canonical import schema_sha256
 
 SCALAR_TOKENS = {"integer": 6, "number": 8, "boolean": 2, "null": 2}
 
@@ -24,7 +25,8 @@ GUIDANCE_OPTIONS = {
 
 
 def schema_hash(schema: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+    """The schema's identity in provenance and the engine's generator cache."""
+    return schema_sha256(schema)[:16]
 
 
 def constrained_schema(schema: dict[str, Any], max_string_length: int) -> dict[str, Any]:
@@ -59,6 +61,8 @@ def _bound_strings(node: Any, limit: int) -> Any:
 
 
 COMBINATORS = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else")
+# An object that names properties is closed unless one of these decides about the others (or combines branches).
+OPENING_KEYS = frozenset({"additionalProperties", "patternProperties", "unevaluatedProperties", *COMBINATORS})
 
 
 def _close_objects(node: Any) -> Any:
@@ -73,8 +77,7 @@ def _close_objects(node: Any) -> Any:
             node[key] = {k: _close_objects(v) for k, v in value.items()} if isinstance(value, dict) else value
         elif key in ("items", "additionalItems", "prefixItems"):
             node[key] = _close_objects(value)
-    if "properties" in node and not ({"additionalProperties", "patternProperties", "unevaluatedProperties"}
-                                     | set(COMBINATORS)) & node.keys():
+    if "properties" in node and not OPENING_KEYS & node.keys():
         node["additionalProperties"] = False
     return node
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.worker.generators.slot import Slot
+from services.schema_rules.generators.slot import Slot
 
 
 def key_of(value: Any) -> str:

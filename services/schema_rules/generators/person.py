@@ -12,8 +12,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.worker.generators.locales import locale_problem, seeded
-from services.worker.generators.slot import Slot, stable_seed
+from services.schema_rules.generators.locales import locale_problem, seeded
+from services.schema_rules.generators.slot import Slot, stable_seed
 
 Attribute = Literal["first_name", "last_name", "full_name", "email", "phone", "city", "country", "postcode",
                     "street_address", "birth_date", "age"]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, model_validator
 
-from services.worker.generators.slot import Slot
+from services.schema_rules.generators.slot import Slot
 
 
 def in_utc(moment: datetime) -> datetime:

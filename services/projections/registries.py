@@ -7,8 +7,8 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 
 from events import Envelope
-from services.projector.profiles import project_profile
-from services.projector.record_types import project_record_type
+from services.projections.profiles import project_profile
+from services.projections.record_types import project_record_type
 
 OWN_PROJECTIONS: dict[str, Callable[[AsyncElasticsearch, Any], Awaitable[dict[str, Any]]]] = {
     "RecordTypeRegistered": project_record_type,

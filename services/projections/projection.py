@@ -7,11 +7,11 @@ so applying the same events in any order, any number of times, gives the same do
 from typing import Any
 
 from events import Envelope
+from events.statuses import ENDING_EVENTS, TERMINAL_STATUSES
 
-STATUS_RANK = {"submitted": 0, "running": 1, "completed": 2, "failed": 2, "cancelled": 2}
+STATUS_RANK = {"submitted": 0, "running": 1, **{status: 2 for status in TERMINAL_STATUSES}}
 STATUS_OF = {"JobSubmitted": "submitted", "JobStarted": "running", "RecordGenerated": "running",
-             "RecordRejected": "running", "JobProgressed": "running", "JobCompleted": "completed",
-             "JobFailed": "failed", "JobCancelled": "cancelled", "BatchSubmitted": "submitted",
+             "RecordRejected": "running", **ENDING_EVENTS, "BatchSubmitted": "submitted",
              "BatchRequestCompleted": "running", "BatchRequestFailed": "running", "JobPlanned": "submitted",
              "ChunkStarted": "running", "ChunkCompleted": "running", "ChunkCancelled": "running",
              "ChunkFailed": "running"}

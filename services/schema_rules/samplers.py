@@ -11,8 +11,9 @@ to the model as fixed facts so that it writes the rest of the record around them
     "email":  {"type": "string", "x-sdg-sampler": {"kind": "person", "attribute": "email"}}
     "sub":    {"type": "string", "x-sdg-sampler": {"kind": "choice_by", "field": "category", "values": {...}}}
 
-The last four are in services/worker/generators/. A record's samplers are drawn in dependency order (choice_by after
-the field it names), person fields together; a value its field's own schema refuses is drawn again, a few times.
+The last four are in services/schema_rules/generators/. A record's samplers are drawn in dependency order
+(choice_by after the field it names), person fields together; a value its field's own schema refuses is drawn
+again, a few times.
 """
 
 import copy
@@ -25,11 +26,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter, model_validator
 
 from services.common.schema_safety import first_violation, safe_validator
-from services.worker.generators.choice_by import ChoiceBy
-from services.worker.generators.faker_field import FakerField
-from services.worker.generators.moments import DateTimeRange
-from services.worker.generators.person import PersonField
-from services.worker.generators.slot import Context, Slot
+from services.schema_rules.generators.choice_by import ChoiceBy
+from services.schema_rules.generators.faker_field import FakerField
+from services.schema_rules.generators.moments import DateTimeRange
+from services.schema_rules.generators.person import PersonField
+from services.schema_rules.generators.slot import Context, Slot
 
 KEYWORD = "x-sdg-sampler"
 

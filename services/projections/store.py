@@ -6,7 +6,7 @@ from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 
 from events import Envelope
 from services.common.search import JOBS_INDEX
-from services.projector.projection import apply
+from services.projections.projection import apply
 
 MAX_CONFLICT_RETRIES = 100
 
