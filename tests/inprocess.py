@@ -24,8 +24,8 @@ async def run_job(submitted: JobSubmitted, engine, batch_size: int, max_attempts
     async def stopped() -> bool:
         return ledger.cancel_requested or ledger.outcome is not None
 
-    async def settled(_record_ids) -> None:
-        return None
+    async def settled(_record_ids) -> bool:
+        return True
 
     for work in chunks:
         await ChunkRun(work, engine, place, claims, worker_id, batch_size, max_attempts, stopped, settled).run()

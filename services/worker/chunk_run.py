@@ -37,7 +37,7 @@ class RecordAttemptsExhausted(Exception):
 class ChunkRun:
     def __init__(self, work: ChunkQueued, engine: Engine, publish: Publish, claims: Claims, worker_id: str,
                  batch_size: int, max_attempts: int, stopped: Callable[[], Awaitable[bool]],
-                 settle: Callable[[list[str]], Awaitable[None]]) -> None:
+                 settle: Callable[[list[str]], Awaitable[bool]]) -> None:
         self.work, self.spec = work, work.spec
         self.plan = Plan(work.spec, engine)
         self.engine, self.publish, self.claims = engine, publish, claims
@@ -90,7 +90,9 @@ class ChunkRun:
         except RecordAttemptsExhausted as exc:
             return await self.end(ChunkFailed(**self.chunk_fields("ChunkFailed", f"{w.chunk}/{self.delivery}"),
                                               reason=str(exc)))
-        await self.settle([record_id(w.job_id, i) for i in range(w.start, w.end)])
+        if not await self.settle([record_id(w.job_id, i) for i in range(w.start, w.end)]):
+            # the job stopped while its records were awaited (the coordinator drops what comes after its end)
+            return await self.end(ChunkCancelled(**self.chunk_fields("ChunkCancelled", f"{w.chunk}/{self.delivery}")))
         return await self.end(ChunkCompleted(**self.chunk_fields("ChunkCompleted", w.chunk), records=w.end - w.start,
                                              usage=self.usage, decoded=self.decoded))
 

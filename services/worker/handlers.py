@@ -47,8 +47,10 @@ class WorkerContext:
         ledger = found.get("_source") or {}
         return bool(ledger.get("cancel_requested") or ledger.get("outcome"))
 
-    async def settle(self, job_id: str, record_ids: list[str]) -> None:
-        await wait_until_searchable(self.es, job_id, record_ids, self.settings.settle_timeout_s)
+    async def settle(self, job_id: str, record_ids: list[str]) -> bool:
+        """True once the records are searchable, False when the job stopped while they were awaited."""
+        return await wait_until_searchable(self.es, job_id, record_ids, self.settings.settle_timeout_s,
+                                           lambda: self.job_stopped(job_id))
 
     def engine_for(self, spec: JobSpec) -> Engine:
         """The engine of the profile version the job pinned (ProfileUnservable if this worker has not its model)."""

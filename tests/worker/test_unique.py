@@ -67,8 +67,8 @@ async def run_chunk(work: ChunkQueued, engine, claims, facts: list, max_attempts
     async def no() -> bool:
         return False
 
-    async def settled(_ids) -> None:
-        return None
+    async def settled(_ids) -> bool:
+        return True
 
     return await ChunkRun(work, engine, publish, claims, "w", 3, max_attempts, no, settled).run()
 
