@@ -10,17 +10,27 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from events.bus import EventBus
 from events.topology import declare_all
-from services.api import errors, live
-from services.api.auth import KeyCache, check_routes
-from services.api.body_limit import BodyLimit, body_limits
+from services.api import errors
+from services.api.progress import hub as live
+from services.api.auth.callers import KeyCache, check_routes
+from services.api.limits.bodies import BodyLimit, body_limits
 from services.api.errors import PROBLEM_RESPONSES
 from services.registries.outbox import publish_pending
 from services.api.query_params import no_repeated_query_parameters
-from services.api.routes import batches, docs, export, jobs, keys, progress, records, regenerate, usage
-from services.api.routes import dataset_profile, health, logs, record_types, stats
-from services.api.routes import profiles
+from services.api.auth import routes as keys
+from services.api.batches import routes as batches
+from services.api.contract import routes as docs
+from services.api.dataset_profile import routes as dataset_profile
+from services.api.export import routes as export
+from services.api.jobs import routes as jobs
+from services.api.ops import health_routes as health, logs_routes as logs
+from services.api.profiles import routes as profiles
+from services.api.progress import routes as progress
+from services.api.record_types import routes as record_types
+from services.api.records import regenerate_routes as regenerate, routes as records
+from services.api.usage import routes as usage, stats_routes as stats
 from services.api.settings import ApiSettings
-from services.api.tenant_limits import TenantSlots
+from services.api.limits.tenants import TenantSlots
 from services.common.heartbeat import Heartbeat
 from services.common.log_shipping import ship_logs
 from services.common.logging import bus_logger, configure

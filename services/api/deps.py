@@ -6,9 +6,9 @@ from elasticsearch import AsyncElasticsearch
 from fastapi import Depends, Request
 
 from events.bus import EventBus
-from services.api.auth import CallerDep
-from services.api.models import JobPublic
-from services.api.queries import job_or_404
+from services.api.auth.callers import CallerDep
+from services.api.jobs.models import JobPublic
+from services.api.jobs.store import job_or_404
 from services.api.settings import ApiSettings
 
 
@@ -31,7 +31,7 @@ SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 async def get_existing_job(job_id: str, es: SearchDep, caller: CallerDep) -> JobPublic:
     """The job named in the path if the caller's tenant owns it, else a 404 before any response (and stream) starts.
-    The caller's scope is checked first, by the route's rule (services/api/access.py)."""
+    The caller's scope is checked first, by the route's rule (services/api/auth/access.py)."""
     return await job_or_404(es, job_id, caller.tenant)
 
 

@@ -13,7 +13,7 @@ class ApiSettings(BaseSettings):
     es_url: str = Field(default_factory=servers.es_url)
     host: str = "127.0.0.1"
     port: int = 8000
-    # GET /v1/jobs/{id}/events (services/api/job_stream.py, live.py)
+    # GET /v1/jobs/{id}/events (services/api/progress/stream.py, live.py)
     sse_heartbeat_s: float = 15.0  # a `: ping` comment to every open stream this often
     sse_requery_s: float = 0.3  # while an event is missing, the event log is read again this often
     sse_gap_timeout_s: float = 10.0  # a missing event ends the stream with `stream_error` after this long
@@ -23,7 +23,7 @@ class ApiSettings(BaseSettings):
     live_recent_s: float = 10.0  # the hub remembers events this long (must exceed the event log's indexing lag)
     live_recent_max: int = 20_000  # ... and at most this many
     live_inbox_limit: int = 10_000  # a stream this far behind drops its inbox and catches up from the event log
-    # POST /v1/batches, GET /v1/batches/{id}/output (services/api/routes/batches.py)
+    # POST /v1/batches, GET /v1/batches/{id}/output (services/api/batches/routes.py)
     batch_max_lines: int = 5_000  # requests per uploaded file
     batch_max_bytes: int = 20 * 1024 * 1024  # size of an uploaded file
     batch_output_page_size: int = 500  # answers read from the event log per page while streaming the output
@@ -33,7 +33,7 @@ class ApiSettings(BaseSettings):
     max_streams_per_tenant: int = 100  # open GET /v1/jobs/{id}/events of one tenant, in each API process
     max_exports_per_tenant: int = 4  # running GET /v1/jobs/{id}/export of one tenant, in each API process
     limit_retry_after_s: int = 10  # the Retry-After of a 429 from any of these
-    # GET /v1/health (services/api/health.py)
+    # GET /v1/health (services/api/ops/health.py)
     ingest_metrics_addr: str = "127.0.0.1:9464"  # rust_ingest's Prometheus endpoint (its SDG_INGEST_METRICS_ADDR)
     health_probe_timeout_s: float = 2.0  # each probe (RabbitMQ, Elasticsearch, rust_ingest) waits at most this long
     health_forget_s: float = 3600.0  # an instance silent for this long is no longer listed

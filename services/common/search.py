@@ -40,7 +40,7 @@ LEDGERS_INDEX = IndexSpec("sdg-ledgers", "ledgers.json")
 # ever and no two records of a job repeat each other (services/worker/claims.py). Read by id, never searched.
 CLAIMS_INDEX = IndexSpec("sdg-claims", "claims.json")
 # Idempotency keys of POST /v1/jobs and /v1/batches: one document per (tenant, key), created once by id, holding the
-# request's fingerprint, the event it published and the answer it got (services/api/idempotency.py). Read by id.
+# request's fingerprint, the event it published and the answer it got (services/api/jobs/idempotency.py). Read by id.
 IDEMPOTENCY_INDEX = IndexSpec("sdg-idempotency", "idempotency.json")
 ALL_INDICES = (EVENTS_INDEX, RECORDS_INDEX, JOBS_INDEX, KEYS_INDEX, RECORD_TYPES_INDEX, SERVICES_INDEX, PROFILES_INDEX,
                LEDGERS_INDEX, CLAIMS_INDEX, IDEMPOTENCY_INDEX)

@@ -6,7 +6,7 @@ from pydantic import BaseModel
 from starlette.testclient import TestClient
 
 from services.api import errors
-from services.api.body_limit import BodyLimit, body_limits
+from services.api.limits.bodies import BodyLimit, body_limits
 from services.api.settings import ApiSettings
 
 LIMIT = 1000

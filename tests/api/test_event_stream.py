@@ -11,9 +11,9 @@ import uuid
 from httpx_sse import aconnect_sse
 
 from events import JobCancelRequested
-from services.api.frames import PING, frame_of
-from services.api.job_stream import JobEventStream, Sequencer, StreamStart
-from services.api.live import LiveHub
+from services.api.progress.sse import PING, frame_of
+from services.api.progress.stream import JobEventStream, Sequencer, StreamStart
+from services.api.progress.hub import LiveHub
 from services.api.settings import ApiSettings
 from tests.synthetic import job_events, publish, wait_for_count, wait_for_position
 from tests.waiting import eventually

@@ -7,8 +7,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from services.api.export_columns import Column, columns_of, csv_cell, kind_of
-from services.api.export_formats import FORMATS
+from services.api.export.columns import Column, columns_of, csv_cell, kind_of
+from services.api.export.formats import FORMATS
 
 SCHEMA = {
     "type": "object",

@@ -5,7 +5,7 @@ beyond a plain name."""
 import pytest
 from fastapi import HTTPException
 
-from services.api.generation_check import check_generation_keywords, check_job_generation
+from services.api.jobs.generation_check import check_generation_keywords, check_job_generation
 
 
 def schema(**properties) -> dict:

@@ -10,7 +10,7 @@ from fastapi import HTTPException
 from pydantic import BaseModel
 
 from events import JobSubmitted
-from services.api.idempotency import (
+from services.api.jobs.idempotency import (
     Fresh,
     Replay,
     Resume,

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from starlette.testclient import TestClient
 
 from services.api import errors
-from services.api.models import (
+from services.api.jobs.models import (
     MAX_EXAMPLES,
     MAX_EXAMPLES_BYTES,
     MAX_INSTRUCTIONS_CHARS,

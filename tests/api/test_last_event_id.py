@@ -3,7 +3,7 @@
 import pytest
 from fastapi import HTTPException
 
-from services.api.routes.progress import MAX_EVENT_ID, parse_last_event_id
+from services.api.progress.routes import MAX_EVENT_ID, parse_last_event_id
 
 
 @pytest.mark.parametrize("value, after", [(None, 0), ("", 0), ("  ", 0), ("0", 0), ("17", 17), (" 17 ", 17),

@@ -5,7 +5,7 @@ or search is looked at."""
 from fastapi.testclient import TestClient
 
 from services.api.app import create_app
-from services.api.auth import served_routes
+from services.api.auth.callers import served_routes
 from services.api.query_params import single_valued
 
 

@@ -7,9 +7,9 @@ import pytest
 from fastapi import HTTPException
 
 from events.models import JobSpec
-from services.api.models import JobPublic
-from services.api.sampling import auto_samplers, checked_sampling, job_context
-from services.api.schema_check import check_job_schema
+from services.api.jobs.models import JobPublic
+from services.api.jobs.sampling import auto_samplers, checked_sampling, job_context
+from services.api.jobs.schema_check import check_job_schema
 from services.schema_rules.generators.slot import Context
 
 CONTEXT = Context("en_US", date(2026, 12, 2))

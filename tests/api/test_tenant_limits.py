@@ -4,7 +4,7 @@ import pytest
 from fastapi import HTTPException
 from starlette.testclient import TestClient
 
-from services.api.tenant_limits import HeldStreamingResponse, TenantSlots
+from services.api.limits.tenants import HeldStreamingResponse, TenantSlots
 
 
 def test_a_tenant_gets_its_limit_of_slots_then_a_429_with_retry_after():

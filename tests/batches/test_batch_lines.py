@@ -5,7 +5,7 @@ import json
 import pytest
 from fastapi import HTTPException
 
-from services.api.batch_lines import parse_batch
+from services.api.batches.lines import parse_batch
 
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string", "maxLength": 12}}, "required": ["city"]}
 

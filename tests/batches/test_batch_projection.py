@@ -6,8 +6,8 @@ import uuid
 
 from events import JobCompleted, JobStarted
 from events.batches import BatchRequestCompleted, BatchRequestFailed, BatchSubmitted
-from services.api.batch_lines import parse_batch
-from services.api.batch_models import BatchPublic
+from services.api.batches.lines import parse_batch
+from services.api.batches.models import BatchPublic
 from services.projections.projection import apply
 
 ANSWER = {"id": "chatcmpl-1", "created": 1, "model": "m",

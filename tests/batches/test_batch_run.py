@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from events import JobCancelled, JobCompleted, JobStarted
 from events.batches import BatchRequestCompleted, BatchRequestFailed, BatchSubmitted
-from services.api.batch_lines import parse_batch
+from services.api.batches.lines import parse_batch
 from services.worker.batch_run import BatchRun
 from services.worker.engine import Completion
 

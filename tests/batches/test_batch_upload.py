@@ -4,7 +4,7 @@ import pytest
 from fastapi import HTTPException
 from starlette.requests import Request
 
-from services.api.batch_upload import upload_bytes
+from services.api.batches.upload import upload_bytes
 
 
 def request(body: bytes, content_type: str, declare_length: bool = True) -> Request:

@@ -14,7 +14,7 @@ from jsonschema import FormatChecker
 from jsonschema.exceptions import best_match
 
 from events.models import JobSpec
-from services.api.schema_check import check_job_schema
+from services.api.jobs.schema_check import check_job_schema
 from services.common.schema_safety import safe_validator
 from services.worker.engine import Engine
 from services.worker.job_run import batch_seed

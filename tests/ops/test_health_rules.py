@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from faststream.rabbit import RabbitBroker
 
 from events.models import JobCompleted, JobStarted, RecordGenerated, Usage
-from services.api.health import ComponentHealth, ingest_figures, instance_health, is_up, summarise
+from services.api.ops.health import ComponentHealth, ingest_figures, instance_health, is_up, summarise
 from services.common.heartbeat import Heartbeat
 from services.worker.figures import WorkerFigures
 from tests.waiting import eventually

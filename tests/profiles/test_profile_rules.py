@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from events import JobSubmitted, parse_event
 from events.models import JobSpec
 from events.profiles import PinnedProfile, ProfileChanged, ProfileCreated, ProfileRetired, ProfileSettings
-from services.api.models import JobPublic
-from services.api.routes.profiles import ProfileChange, ProfileCreate
+from services.api.jobs.models import JobPublic
+from services.api.profiles.routes import ProfileChange, ProfileCreate
 from services.common.profile_defaults import ProfileDefaults
 from services.projections.profiles import profile_document
 from services.projections.projection import apply

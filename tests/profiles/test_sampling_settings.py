@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from events.profiles import ProfileSettings
-from services.api.routes.profiles import SettingsChange
+from services.api.profiles.routes import SettingsChange
 from services.worker.engine import sampling_options
 from services.worker.engines import configured
 from services.worker.http_engine import HttpEngine

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from events import parse_event
 from events.record_types import RecordTypeRegistered, record_type_aggregate
-from services.api.models import JobCreate
+from services.api.jobs.models import JobCreate
 from services.registries.record_types import parse_ref
 from services.projections.record_types import record_type_document
 from services.replay.rebuild import fold_all

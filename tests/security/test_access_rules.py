@@ -1,4 +1,4 @@
-"""Pure unit tests of the tenant walls: every route has one rule in services/api/access.py, the app refuses to be
+"""Pure unit tests of the tenant walls: every route has one rule in services/api/auth/access.py, the app refuses to be
 built otherwise, and the rules keep a tenant's admin inside its tenant while an operator reaches every tenant.
 No server is needed: the app is built without its lifespan, and keys are put straight into its key cache."""
 
@@ -10,11 +10,11 @@ from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from services.api.access import RULES, Reach, Rule, markdown
+from services.api.auth.access import RULES, Reach, Rule, markdown
 from services.api.app import create_app
-from services.api.auth import Caller, KeyCache, check_routes
+from services.api.auth.callers import Caller, KeyCache, check_routes
 from services.access.keys import StoredKey, granted, issue_key
-from services.api.routes.keys import tenant_to_issue_for
+from services.api.auth.routes import tenant_to_issue_for
 from services.access.tenants import RESERVED_TENANTS, tenant_refusal
 from services.cli.app import app as sdg_cli
 
@@ -63,7 +63,7 @@ def test_a_keyed_route_that_never_asks_who_is_calling_is_not_built():
 
 
 def test_the_readme_table_is_the_rules_table():
-    assert markdown() in README.read_text(), "paste `python -m services.api.access` into README.md"
+    assert markdown() in README.read_text(), "paste `python -m services.api.auth.access` into README.md"
 
 
 def test_operator_includes_admin_and_admin_does_not_include_operator():

@@ -5,8 +5,8 @@ import io
 
 import pytest
 
-from services.api.export_columns import Column, csv_cell, neutralised
-from services.api.export_formats import FORMATS
+from services.api.export.columns import Column, csv_cell, neutralised
+from services.api.export.formats import FORMATS
 
 SCHEMA = {"type": "object", "properties": {"=HYPERLINK(\"x\")": {"type": "string"}, "note": {"type": "string"},
                                            "n": {"type": "integer"}, "any": {}}}

@@ -18,7 +18,7 @@ import pytest
 
 from events import JobCancelled, JobSubmitted, new_correlation_id
 from services.access.keys import issue_key
-from services.api.models import MAX_EXAMPLES_BYTES
+from services.api.jobs.models import MAX_EXAMPLES_BYTES
 from services.api.settings import ApiSettings
 from tests.api.synthetic_records import publish_and_wait
 from tests.synthetic import job_events, publish, wait_for_count, wait_for_position

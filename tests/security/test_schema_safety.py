@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from starlette.concurrency import run_in_threadpool
 
 from services.api import errors
-from services.api.batch_lines import parse_batch
-from services.api.schema_check import check_job_schema
-from services.api.schema_refusals import MAX_DEPTH, MAX_NODES
+from services.api.batches.lines import parse_batch
+from services.api.jobs.schema_check import check_job_schema
+from services.api.jobs.schema_refusals import MAX_DEPTH, MAX_NODES
 from services.common.schema_safety import safe_validator, schema_error
 from services.worker.validation import validate_output, validate_record
 
@@ -231,7 +231,7 @@ def test_a_refusal_reaches_the_client_as_a_422_problem():
 
 
 def test_the_shared_checks_import_without_torch():
-    code = ("import sys, services.common.schema_safety, services.api.schema_check, services.worker.validation; "
+    code = ("import sys, services.common.schema_safety, services.api.jobs.schema_check, services.worker.validation; "
             "sys.exit('torch' in sys.modules)")
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0

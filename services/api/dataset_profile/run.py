@@ -12,7 +12,7 @@ from services.api.dataset_profile.convert import (field_basics, length_profile, 
 from services.api.dataset_profile.fields import FieldPlan, plan_fields
 from services.api.dataset_profile.lengths import Bounds, bounds_from_coarse
 from services.api.dataset_profile.models import DatasetProfile
-from services.api.models import JobPublic
+from services.api.jobs.models import JobPublic
 from services.common.search import RECORDS_INDEX
 
 MAX_NARROWING_PASSES = 4  # 2048 / 16**3 < 1: three passes make any bound below LENGTH_CAP exact
