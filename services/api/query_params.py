@@ -1,16 +1,18 @@
-"""One value per single-valued query parameter.
+"""Query parameters: one value per single-valued one, and date-times in ISO 8601 only.
 
 Starlette keeps every repeat of a query parameter and FastAPI reads the last one of a scalar, so
 `?submitted_before=x&submitted_before=2026-01-01T00:00:00Z` was answered as if `x` had never been sent. A request
 that repeats a parameter its route takes once is refused (422) instead: the caller learns which of its values
 counts, none is dropped quietly. Parameters declared as lists (`status`, `where`, `service`) stay repeatable."""
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import Request, params
 from fastapi._compat import field_annotation_is_sequence
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
+from pydantic import BeforeValidator
 
 
 _KNOWN: dict[int, tuple[Any, frozenset[str]]] = {}  # id(route) -> (route, names); routes are not hashable
@@ -39,3 +41,13 @@ async def no_repeated_query_parameters(request: Request) -> None:
         raise RequestValidationError([{"loc": ("query", name), "type": "repeated",
                                        "msg": f"given {len(request.query_params.getlist(name))} times; "
                                               "this parameter takes one value"} for name in repeated])
+
+
+def iso_only(value: Any) -> Any:
+    """Pydantic would read `0.5` as a Unix time; the documented format is ISO 8601, so only that is accepted."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("give an ISO 8601 date-time such as 2026-11-27T18:00:00Z, not a number")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(iso_only)]

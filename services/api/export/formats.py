@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import structlog
 
 from services.api.export.columns import Column, Unfit, cell, columns_of, csv_cell, neutralised
-from services.api.jobs.models import RecordPublic
+from services.api.records.models import RecordPublic
 
 log = structlog.get_logger()
 

@@ -1,26 +1,16 @@
-"""Request and response models of the public API."""
+"""Request and response models of the job routes, and the caps of what one job may carry."""
 
 import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from events.profiles import MAX_JOB_COUNT
 from events.spec import Usage
 from events.statuses import has_ended
 
 MAX_RECORDS_PER_JOB = MAX_JOB_COUNT  # a profile's max_count may lower it
-
-
-def iso_only(value: Any) -> Any:
-    """Pydantic would read `0.5` as a Unix time; the documented format is ISO 8601, so only that is accepted."""
-    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
-        raise ValueError("give an ISO 8601 date-time such as 2026-11-27T18:00:00Z, not a number")
-    return value
-
-
-IsoDateTime = Annotated[datetime, BeforeValidator(iso_only)]
 
 # What one job may carry. A job at every cap is about 150 KiB of compact JSON; the 1 MiB body limit
 # (SDG_API_MAX_BODY_BYTES) leaves room for indentation and escapes. Fixed here, not settings: they are part of the
@@ -143,19 +133,4 @@ class JobPublic(BaseModel):
 
 class JobsPage(BaseModel):
     jobs: list[JobPublic]
-    next: str | None = Field(None, description="Pass as `after` for the next page; null on the last page.")
-
-
-class RecordPublic(BaseModel):
-    record_id: str
-    job_id: str | None = None
-    index: int
-    revision: int = Field(1, description="1 for the record as first generated; each regeneration adds one.")
-    record: dict[str, Any]
-    generated_at: datetime | None = None
-    usage: Usage | None = None
-
-
-class RecordsPage(BaseModel):
-    records: list[RecordPublic]
     next: str | None = Field(None, description="Pass as `after` for the next page; null on the last page.")

@@ -17,13 +17,14 @@ from services.api.auth.callers import CallerDep
 from services.api.errors import problem_responses
 from services.api.deps import BusDep, JobDep, SearchDep, SettingsDep
 from services.api.jobs.idempotency import IdempotencyKey, Submission, fingerprint, submit_once
-from services.api.jobs.models import IsoDateTime, JobCancel, JobCreate, JobPublic, JobsPage
+from services.api.jobs.models import JobCancel, JobCreate, JobPublic, JobsPage
 from services.api.jobs.store import jobs_page
 from services.registries.profiles import resolve_for_job as resolve_profile
 from services.registries.record_types import resolve_for_job
 from services.api.jobs.generation_check import check_generation_keywords, check_job_generation
 from services.api.jobs.sampling import checked_sampling, job_context
 from services.api.limits.tenants import check_jobs_in_flight
+from services.api.query_params import IsoDateTime
 from services.common.logging import about
 from services.projections.store import project
 

@@ -1,14 +1,12 @@
-"""Reads of the projections that back the API."""
+"""Reads of the jobs projection (`sdg-jobs`) behind the job routes, every one within a tenant."""
 
-import base64
-import json
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 from fastapi import HTTPException
 
-from services.api.records.search import RecordQuery
-from services.api.jobs.models import JobPublic, JobsPage, RecordPublic, RecordsPage
+from services.api.jobs.models import JobPublic, JobsPage
+from services.api.paging import decode_cursor, encode_cursor
 from services.common.search import JOBS_INDEX, RECORDS_INDEX
 from services.common.tenancy import tenant_filter, tenant_of
 from services.projections.store import read_job
@@ -33,38 +31,6 @@ async def job_schema(es: AsyncElasticsearch, job_id: str) -> dict[str, Any]:
 async def count_records(es: AsyncElasticsearch, job_id: str) -> int:
     response = await es.count(index=RECORDS_INDEX.alias, query={"term": {"job_id": job_id}})
     return response["count"]
-
-
-def encode_cursor(sort: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(sort).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> list[Any]:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError):
-        raise HTTPException(status_code=400, detail="`after` is not a cursor this API returned") from None
-    if not isinstance(value, list):
-        raise HTTPException(status_code=400, detail="`after` is not a cursor this API returned")
-    return value
-
-
-async def records_page(es: AsyncElasticsearch, query: RecordQuery, size: int, after: str | None) -> RecordsPage:
-    extra = {"search_after": decode_cursor(after)} if after else {}
-    response = await es.search(index=RECORDS_INDEX.alias, query=query.body(), sort=query.sort(), size=size,
-                               track_total_hits=False, **extra)
-    hits = response["hits"]["hits"]
-    records = [RecordPublic.model_validate(hit["_source"]) for hit in hits]
-    cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == size else None
-    return RecordsPage(records=records, next=cursor)
-
-
-async def record_or_404(es: AsyncElasticsearch, record_id: str, tenant: str) -> RecordPublic:
-    """Real-time GET by id (the record id is the document id); another tenant's record is a 404 too."""
-    found = await es.options(ignore_status=404).get(index=RECORDS_INDEX.alias, id=record_id)
-    if not found.get("found") or tenant_of(found["_source"]) != tenant:
-        raise HTTPException(status_code=404, detail=f"record {record_id!r} not found")
-    return RecordPublic.model_validate(found["_source"])
 
 
 async def jobs_page(es: AsyncElasticsearch, tenant: str, statuses: list[str] | None, after_time, before_time,

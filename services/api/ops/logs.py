@@ -8,7 +8,7 @@ from elasticsearch import AsyncElasticsearch
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.ops import LogLine
-from services.api.jobs.store import decode_cursor, encode_cursor
+from services.api.paging import decode_cursor, encode_cursor
 from services.common.search import LOGS_ALIAS
 
 Level = Literal["debug", "info", "warning", "error", "critical"]

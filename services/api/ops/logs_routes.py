@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 from services.api.auth.callers import CallerDep
 from services.api.deps import SearchDep
 from services.api.ops.logs import Level, LogQuery, LogsPage, logs_page
-from services.api.jobs.models import IsoDateTime
+from services.api.query_params import IsoDateTime
 from services.api.jobs.store import job_or_404
 
 router = APIRouter(prefix="/v1/logs", tags=["operations"])

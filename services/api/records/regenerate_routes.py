@@ -12,7 +12,7 @@ from events.models import JobSpec, RecordRegenerationRequested
 from events.statuses import UNFINISHED_STATUSES
 from services.api.auth.callers import CallerDep
 from services.api.deps import BusDep, SearchDep
-from services.api.jobs.store import record_or_404
+from services.api.records.store import record_or_404
 from services.api.errors import problem_responses
 from services.common.tenancy import tenant_of
 from services.projections.store import read_job

@@ -6,8 +6,8 @@ from fastapi import APIRouter, HTTPException, Query
 
 from services.api.auth.callers import CallerDep
 from services.api.deps import JobDep, SearchDep
-from services.api.jobs.models import RecordPublic, RecordsPage
-from services.api.jobs.store import record_or_404, records_page
+from services.api.records.models import RecordPublic, RecordsPage
+from services.api.records.store import record_or_404, records_page
 from services.api.records.search import RecordQuery
 
 router = APIRouter(tags=["records"])

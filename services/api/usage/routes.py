@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from services.api.auth.callers import CallerDep
 from services.api.deps import JobDep, SearchDep
-from services.api.jobs.models import IsoDateTime
+from services.api.query_params import IsoDateTime
 from services.api.usage.store import job_usage, tenant_usage, utc
 from services.api.usage.models import JobUsage, TenantUsage
 

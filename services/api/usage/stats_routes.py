@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from services.api.auth.callers import CallerDep
 from services.api.deps import SearchDep
-from services.api.jobs.models import IsoDateTime
+from services.api.query_params import IsoDateTime
 from services.api.usage.stats import Stats, stats
 from services.api.usage.store import utc
 
