@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from events.bus import EventBus
 from events.topology import declare_all
 from services.api import errors
-from services.api.progress import hub as live
+from services.api.progress import hub
 from services.api.auth.callers import KeyCache, check_routes
 from services.api.limits.bodies import BodyLimit, body_limits
 from services.api.errors import PROBLEM_RESPONSES
@@ -45,7 +45,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         configure("api")
         ship_logs(settings.amqp_url)
-        # Per-message logs at DEBUG: the live hub consumes every event on the bus.
+        # Per-message logs at DEBUG: the progress hub consumes every event on the bus.
         broker = RabbitBroker(settings.amqp_url, log_level=logging.DEBUG, logger=bus_logger())
         es = AsyncElasticsearch(settings.es_url)
         app.state.settings, app.state.es = settings, es
@@ -54,7 +54,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.broker = broker
         app.state.heartbeat = heartbeat = Heartbeat(broker, "api",
                                                     lambda: {"open_streams": app.state.hub.open_streams})
-        live.install(app.state, broker, es, settings)
+        hub.install(app.state, broker, es, settings)
         app.state.stream_slots = TenantSlots("progress streams", settings.max_streams_per_tenant,
                                              settings.limit_retry_after_s)
         app.state.export_slots = TenantSlots("exports", settings.max_exports_per_tenant, settings.limit_retry_after_s)
@@ -65,7 +65,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         await publish_pending(es, app.state.bus)  # registry versions whose event a crash or an outage held back
         heartbeat.start()
         try:
-            async with live.heartbeat(app.state.hub, settings.sse_heartbeat_s):
+            async with hub.pinging(app.state.hub, settings.sse_ping_s):
                 yield
         finally:
             await heartbeat.stop()

@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common import servers
@@ -7,14 +7,15 @@ from services.common import servers
 class ApiSettings(BaseSettings):
     """Environment variables prefixed SDG_API_."""
 
-    model_config = SettingsConfigDict(env_prefix="SDG_API_")
+    model_config = SettingsConfigDict(env_prefix="SDG_API_", populate_by_name=True)
 
     amqp_url: str = Field(default_factory=servers.amqp_url)
     es_url: str = Field(default_factory=servers.es_url)
     host: str = "127.0.0.1"
     port: int = 8000
-    # GET /v1/jobs/{id}/events (services/api/progress/stream.py, live.py)
-    sse_heartbeat_s: float = 15.0  # a `: ping` comment to every open stream this often
+    # GET /v1/jobs/{id}/events, the progress streams (services/api/progress/)
+    # a `: ping` comment (SSE keep-alive) to every open stream this often; SDG_API_SSE_HEARTBEAT_S (its old name) works
+    sse_ping_s: float = Field(15.0, validation_alias=AliasChoices("SDG_API_SSE_PING_S", "SDG_API_SSE_HEARTBEAT_S"))
     sse_requery_s: float = 0.3  # while an event is missing, the event log is read again this often
     sse_gap_timeout_s: float = 10.0  # a missing event ends the stream with `stream_error` after this long
     sse_page_size: int = 500  # events per event-log page while catching up

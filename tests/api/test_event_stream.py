@@ -12,8 +12,8 @@ from httpx_sse import aconnect_sse
 
 from events import JobCancelRequested
 from services.api.progress.sse import PING, frame_of
-from services.api.progress.stream import JobEventStream, Sequencer, StreamStart
-from services.api.progress.hub import LiveHub
+from services.api.progress.stream import ProgressStream, Sequencer, StreamStart
+from services.api.progress.hub import ProgressHub
 from services.api.settings import ApiSettings
 from tests.synthetic import job_events, publish, wait_for_count, wait_for_position
 from tests.waiting import eventually
@@ -67,7 +67,7 @@ def parse(chunks: list[bytes]) -> list[tuple[str | None, str]]:
 SETTINGS = ApiSettings(sse_requery_s=0.01, sse_gap_timeout_s=0.3)
 
 
-async def collect(stream: JobEventStream, timeout_s: float = 5) -> list[bytes]:
+async def collect(stream: ProgressStream, timeout_s: float = 5) -> list[bytes]:
     chunks = []
 
     async def run():
@@ -104,11 +104,11 @@ def test_an_unsequenced_event_is_framed_without_an_id():
 
 async def test_a_stream_catches_up_from_the_log_then_follows_the_hub_without_gap_or_duplicate():
     events = job_events(records=4)
-    hub = LiveHub(recent_s=10, recent_max=100, inbox_limit=100)
+    hub = ProgressHub(recent_s=10, recent_max=100, inbox_limit=100)
     for event in events[2:4]:  # already on the bus before the client came: in the hub's recent memory
         hub.deliver(wire(event))
     memory = MemoryLog(events, visible=3)
-    stream = JobEventStream(hub, memory, StreamStart(events[0].job_id, "default"), SETTINGS)
+    stream = ProgressStream(hub, memory, StreamStart(events[0].job_id, "default"), SETTINGS)
     task = asyncio.create_task(collect(stream))
     await subscribed(hub)
     for event in events[3:]:  # 4 again (a redelivery), then the rest live
@@ -120,8 +120,8 @@ async def test_a_stream_catches_up_from_the_log_then_follows_the_hub_without_gap
 
 async def test_live_events_delivered_slightly_out_of_order_are_reordered_without_reading_the_log():
     events = job_events(records=3)
-    hub, memory = LiveHub(10, 100, 100), MemoryLog(events, visible=2)
-    stream = JobEventStream(hub, memory, StreamStart(events[0].job_id, "default"), SETTINGS)
+    hub, memory = ProgressHub(10, 100, 100), MemoryLog(events, visible=2)
+    stream = ProgressStream(hub, memory, StreamStart(events[0].job_id, "default"), SETTINGS)
     task = asyncio.create_task(collect(stream))
     await subscribed(hub)
     for event in [events[3], events[2], *events[4:]]:
@@ -132,15 +132,15 @@ async def test_live_events_delivered_slightly_out_of_order_are_reordered_without
 
 async def test_resuming_after_an_id_gives_exactly_the_rest():
     events = job_events(records=3)
-    stream = JobEventStream(LiveHub(10, 100, 100), MemoryLog(events), StreamStart(events[0].job_id, "default",
+    stream = ProgressStream(ProgressHub(10, 100, 100), MemoryLog(events), StreamStart(events[0].job_id, "default",
                                                                                   after=2), SETTINGS)
     assert parse(await collect(stream)) == [(str(e.sequence), e.type) for e in events[2:]]
 
 
 async def test_a_frame_ahead_of_a_missing_one_waits_until_the_log_has_the_missing_one():
     events = job_events(records=3)
-    hub, memory = LiveHub(10, 100, 100), MemoryLog(events, visible=2)
-    stream = JobEventStream(hub, memory, StreamStart(events[0].job_id, "default"), SETTINGS)
+    hub, memory = ProgressHub(10, 100, 100), MemoryLog(events, visible=2)
+    stream = ProgressStream(hub, memory, StreamStart(events[0].job_id, "default"), SETTINGS)
     task = asyncio.create_task(collect(stream))
     await subscribed(hub)
     for event in events[3:]:  # 3 never comes live: only the log will have it
@@ -153,8 +153,8 @@ async def test_a_frame_ahead_of_a_missing_one_waits_until_the_log_has_the_missin
 
 async def test_an_event_that_never_arrives_ends_the_stream_with_a_stream_error():
     events = job_events(records=3)
-    hub = LiveHub(10, 100, 100)
-    stream = JobEventStream(hub, MemoryLog(events, visible=2), StreamStart(events[0].job_id, "default"), SETTINGS)
+    hub = ProgressHub(10, 100, 100)
+    stream = ProgressStream(hub, MemoryLog(events, visible=2), StreamStart(events[0].job_id, "default"), SETTINGS)
     task = asyncio.create_task(collect(stream))
     await subscribed(hub)
     hub.deliver(wire(events[4]))
@@ -165,8 +165,8 @@ async def test_an_event_that_never_arrives_ends_the_stream_with_a_stream_error()
 
 async def test_a_slow_stream_that_overflows_its_inbox_catches_up_from_the_log():
     events = job_events(records=6)
-    hub = LiveHub(10, recent_max=1, inbox_limit=2)
-    stream = JobEventStream(hub, MemoryLog(events, visible=2), StreamStart(events[0].job_id, "default"), SETTINGS)
+    hub = ProgressHub(10, recent_max=1, inbox_limit=2)
+    stream = ProgressStream(hub, MemoryLog(events, visible=2), StreamStart(events[0].job_id, "default"), SETTINGS)
     chunks = stream.chunks()
     assert parse([await anext(chunks)]) == [("1", "JobSubmitted"), ("2", "JobStarted")]
     waiting = asyncio.create_task(anext(chunks))
@@ -181,8 +181,8 @@ async def test_a_slow_stream_that_overflows_its_inbox_catches_up_from_the_log():
 
 async def test_the_hub_pings_every_open_stream():
     events = job_events(records=1)
-    hub = LiveHub(10, 100, 100)
-    stream = JobEventStream(hub, MemoryLog(events[:2]), StreamStart(events[0].job_id, "default"), SETTINGS)
+    hub = ProgressHub(10, 100, 100)
+    stream = ProgressStream(hub, MemoryLog(events[:2]), StreamStart(events[0].job_id, "default"), SETTINGS)
     chunks = stream.chunks()
     await anext(chunks)
     waiting = asyncio.create_task(anext(chunks))
@@ -190,6 +190,15 @@ async def test_the_hub_pings_every_open_stream():
     assert await waiting == PING
     await chunks.aclose()
     assert hub._subscriptions == {}  # closing the stream unsubscribes it
+
+
+def test_the_ping_interval_is_read_from_its_new_env_name_and_its_old_heartbeat_name(monkeypatch):
+    monkeypatch.delenv("SDG_API_SSE_PING_S", raising=False)
+    monkeypatch.setenv("SDG_API_SSE_HEARTBEAT_S", "3")
+    assert ApiSettings().sse_ping_s == 3
+    monkeypatch.setenv("SDG_API_SSE_PING_S", "2")
+    assert ApiSettings().sse_ping_s == 2
+    assert ApiSettings(sse_ping_s=1).sse_ping_s == 1
 
 
 def test_the_cli_resumes_a_dropped_stream_with_last_event_id_and_stops_at_the_terminal_event():

@@ -15,7 +15,7 @@ from services.api.progress.sse import Frame, NotAnEvent, frame_of
 from services.common.search import EVENTS_INDEX, RECORDS_INDEX
 from services.common.tenancy import tenant_filter
 
-log = structlog.get_logger("api.event_log")
+log = structlog.get_logger("api.progress.event_log")
 SEARCH_ERRORS = (SearchConnectionError, TransportError)
 
 

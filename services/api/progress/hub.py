@@ -1,4 +1,4 @@
-"""The live feed of one API process: one RabbitMQ consumer (the hub) for every stream this process serves.
+"""The progress hub of one API process: one RabbitMQ consumer for every progress stream this process serves.
 
 The hub owns an exclusive, auto-delete queue bound with `#` to `sdg.events`. Each event is encoded into its
 frame once, remembered for a few seconds (so a stream that starts now also sees what the event log has not indexed
@@ -22,7 +22,7 @@ from events.topology import EVENTS
 from services.api.progress.event_log import EventLog
 from services.api.progress.sse import Frame, NotAnEvent, frame_of
 
-log = structlog.get_logger("api.live")
+log = structlog.get_logger("api.progress.hub")
 
 
 class Subscription:
@@ -65,7 +65,7 @@ class Subscription:
         return frames
 
 
-class LiveHub:
+class ProgressHub:
     def __init__(self, recent_s: float, recent_max: int, inbox_limit: int) -> None:
         self.recent_s, self.recent_max, self.inbox_limit = recent_s, recent_max, inbox_limit
         self._subscriptions: dict[str, set[Subscription]] = {}
@@ -76,7 +76,7 @@ class LiveHub:
         try:
             frame = frame_of(json.loads(body))
         except (ValueError, NotAnEvent) as exc:
-            log.warning("live feed skipped a message that is not an event", error=str(exc))
+            log.warning("progress hub skipped a message that is not an event", error=str(exc))
             return
         self._remember(frame)
         for subscription in self._subscriptions.get(frame.job_id, ()):
@@ -106,8 +106,9 @@ class LiveHub:
             for subscription in subscriptions:
                 subscription.ping()
 
-    async def heartbeat(self, interval_s: float) -> None:
-        """Pings every stream each `interval_s`: one timer per process, not one per client."""
+    async def ping_every(self, interval_s: float) -> None:
+        """Pings every stream each `interval_s` (an SSE comment that keeps idle connections open): one timer per
+        process, not one per client."""
         while True:
             await asyncio.sleep(interval_s)
             self.ping_all()
@@ -127,7 +128,7 @@ class LiveHub:
 WORK_ITEMS = frozenset({ChunkQueued.routing_key})
 
 
-def attach(broker: RabbitBroker, hub: LiveHub) -> None:
+def attach(broker: RabbitBroker, hub: ProgressHub) -> None:
     """Registers the hub's consumer on the API's broker; call before `broker.start()`."""
     queue = RabbitQueue(f"sdg.api.live.{uuid.uuid4().hex[:12]}", durable=False, exclusive=True, auto_delete=True,
                         routing_key="#")
@@ -143,15 +144,16 @@ def attach(broker: RabbitBroker, hub: LiveHub) -> None:
 def install(state, broker: RabbitBroker, es, settings) -> None:
     """Puts this process's hub (consuming from `broker`, which must not be started yet) and the event-log reader
     on the app state."""
-    state.hub = LiveHub(settings.live_recent_s, settings.live_recent_max, settings.live_inbox_limit)
+    state.hub = ProgressHub(settings.live_recent_s, settings.live_recent_max, settings.live_inbox_limit)
     attach(broker, state.hub)
     state.event_log = EventLog(es, settings.sse_page_size, settings.records_settle_timeout_s,
                                settings.progress_poll_s)
 
 
 @asynccontextmanager
-async def heartbeat(hub: LiveHub, interval_s: float) -> AsyncIterator[None]:
-    task = asyncio.create_task(hub.heartbeat(interval_s))
+async def pinging(hub: ProgressHub, interval_s: float) -> AsyncIterator[None]:
+    """While inside, the hub pings its streams every `interval_s`."""
+    task = asyncio.create_task(hub.ping_every(interval_s))
     try:
         yield
     finally:

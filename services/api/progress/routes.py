@@ -8,7 +8,7 @@ from services.api.auth.callers import CallerDep
 from services.api.progress import event_log
 from services.api.deps import JobDep, SearchDep, SettingsDep
 from services.api.errors import problem_responses
-from services.api.progress.stream import JobEventStream, StreamStart
+from services.api.progress.stream import ProgressStream, StreamStart
 from services.api.jobs.models import JobPublic
 from services.api.limits.tenants import HeldStreamingResponse
 from services.projections.store import read_job
@@ -75,7 +75,7 @@ async def follow_job(job: JobDep, caller: CallerDep, request: Request, es: Searc
         return Response(status_code=204)
     start = StreamStart(job_id=job.job_id, tenant=caller.tenant, after=after,
                         known_through=projection.get("last_sequence", job.applied_through))
-    stream = JobEventStream(request.app.state.hub, request.app.state.event_log, start, settings)
+    stream = ProgressStream(request.app.state.hub, request.app.state.event_log, start, settings)
     release = request.app.state.stream_slots.take(caller.tenant)
     return EventStreamResponse(stream.chunks(), release=release,
                                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,5 +1,5 @@
-"""One client's stream of a job's events: catch up from the event log, then follow the hub. Frames leave in
-sequence order, each sequence once, and never one ahead of a missing one.
+"""One client's progress stream, every event of its job: catch up from the event log, then follow the hub. Frames
+leave in sequence order, each sequence once, and never one ahead of a missing one.
 
 Nothing falls between catch-up and live: the stream subscribes to the hub (and takes the hub's recent frames of the
 job) before it queries the log. Sequences are contiguous, so a hole is visible: a frame held back behind a missing
@@ -17,10 +17,10 @@ import structlog
 
 from services.api.progress.event_log import SEARCH_ERRORS, EventLog
 from services.api.progress.sse import PING, Frame, error_frame
-from services.api.progress.hub import LiveHub, Subscription
+from services.api.progress.hub import ProgressHub, Subscription
 from services.api.settings import ApiSettings
 
-log = structlog.get_logger("api.stream")
+log = structlog.get_logger("api.progress.stream")
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class Sequencer:
         return bool(self.held) or known_through > self.sent
 
 
-class JobEventStream:
-    def __init__(self, hub: LiveHub, event_log: EventLog, start: StreamStart, settings: ApiSettings) -> None:
+class ProgressStream:
+    def __init__(self, hub: ProgressHub, event_log: EventLog, start: StreamStart, settings: ApiSettings) -> None:
         self.hub, self.log, self.start, self.settings = hub, event_log, start, settings
         self.order = Sequencer(start.after)
         self.done = False
@@ -86,7 +86,7 @@ class JobEventStream:
             now = time.monotonic()
             if not self.order.missing(self.start.known_through):
                 gap_since = 0.0
-            elif not gap_since:  # give the live feed a moment first: deliveries can arrive slightly out of order
+            elif not gap_since:  # give the hub a moment first: deliveries can arrive slightly out of order
                 gap_since = last_read = now
             elif now - gap_since > self.settings.sse_gap_timeout_s:
                 yield self._gap_error()
@@ -133,7 +133,7 @@ class JobEventStream:
         """Waits (pinging) until the job's records are searchable, so a client may read them right after."""
         task = self.log.records_searchable(self.start.job_id, self.start.tenant, terminal.records_generated)
         while not task.done():
-            done, _ = await asyncio.wait({task}, timeout=self.settings.sse_heartbeat_s)
+            done, _ = await asyncio.wait({task}, timeout=self.settings.sse_ping_s)
             if not done:
                 yield PING
 
