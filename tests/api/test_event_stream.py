@@ -47,7 +47,7 @@ class MemoryLog:
         return asyncio.ensure_future(ready())
 
 
-async def subscribed(hub: LiveHub, streams: int = 1) -> None:
+async def subscribed(hub: ProgressHub, streams: int = 1) -> None:
     """The stream is on the hub (the open-stream gauge), so what is delivered from now on reaches it live."""
     await eventually(f"{streams} open stream(s) on the hub", lambda: hub.open_streams, timeout_s=5, every_s=0.005,
                      until=lambda n: n >= streams)

@@ -64,7 +64,7 @@ async def follow_job(job: JobDep, caller: CallerDep, request: Request, es: Searc
 
     Resuming with Last-Event-ID gives every later event exactly once, with no gap. The last event is sent once all
     the job's records are searchable, so they may be read right after. A `: ping` comment comes every 15 s
-    (`SDG_API_SSE_HEARTBEAT_S`).
+    (`SDG_API_SSE_PING_S`).
     JobCancelRequested has no place in the job's sequence: it is sent live, without an id, and not replayed. If an
     event cannot be read within a few seconds, `stream_error` (with the Last-Event-ID to resume from) ends the
     stream.
