@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from events.bus import EventBus
 from events.topology import declare_all
-from services.api import errors
+from services.api import console, errors
 from services.api.progress import hub
 from services.api.auth.callers import KeyCache, check_routes
 from services.api.limits.bodies import BodyLimit, body_limits
@@ -74,7 +74,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="sdg", version="0.1.0", lifespan=lifespan,
                   description="Synthetic datasets from a local language model, every step an event.",
-                  dependencies=[Depends(no_repeated_query_parameters)])
+                  dependencies=[Depends(no_repeated_query_parameters)],
+                  docs_url=None, redoc_url=None)  # served offline by the console package
     errors.install(app)
     app.add_middleware(BodyLimit, limit_of=body_limits(settings))
     for module in (jobs, records, regenerate, progress, keys, export, usage, dataset_profile, batches, record_types,
@@ -82,6 +83,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     app.include_router(profiles.router, responses=PROBLEM_RESPONSES)
     app.include_router(docs.router)
+    app.include_router(console.router)
     metrics_registry = registry_of("api", lambda: heartbeat_figures(app))
 
     @app.get("/metrics", include_in_schema=False)

@@ -78,6 +78,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PATCH", "/v1/profiles/{name}"): OPERATOR,
     ("DELETE", "/v1/profiles/{name}"): OPERATOR,
     ("GET", "/v1/health"): OPERATOR,
+    # The web console (services/api/console/). A job token (POST .../stream-token, a key's, for one job, short-lived)
+    # stands in for the key where a browser cannot send a header: it opens only its own job of its own tenant.
+    ("POST", "/v1/jobs/{job_id}/stream-token"): READ,
+    ("GET", "/v1/jobs/{job_id}/token-events"): Rule(None, Reach.OWN),
+    ("GET", "/v1/jobs/{job_id}/token-export"): Rule(None, Reach.OWN),
+    ("GET", "/v1/me"): READ,
+    ("GET", "/v1/records/{record_id}/provenance"): READ,
+    ("GET", "/ui"): PUBLIC,
+    ("GET", "/ui/new"): PUBLIC,
+    ("GET", "/ui/jobs/{job_id}"): PUBLIC,
+    ("GET", "/ui/jobs/{job_id}/records"): PUBLIC,
+    ("GET", "/ui/jobs/{job_id}/profile"): PUBLIC,
+    ("GET", "/ui/ops"): PUBLIC,
+    ("GET", "/ui/static/{name}"): PUBLIC,
     # Process figures of this API process only (no tenant's data), keyless for Prometheus scrapers.
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
@@ -87,6 +101,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,
+    ("GET", "/docs/assets/{name}"): PUBLIC,
 }
 
 
