@@ -32,7 +32,7 @@ export class JobStream {
     const { events_url: url } = await jobToken(this.jobId);
     if (this.ended) return;
     this.source = new EventSource(this.lastId ? `${url}&after=${this.lastId}` : url);
-    timings.opened.push({ at: performance.now(), after: this.lastId });
+    timings.opened.push({ at_epoch_ms: performance.timeOrigin + performance.now(), after: this.lastId });
     this.source.onopen = () => { this.reopens = 0; this.onState("live"); };
     this.source.onerror = () => this.failed();
     for (const type of JOB_EVENTS) this.source.addEventListener(type, (message) => this.received(type, message));
@@ -59,7 +59,7 @@ export class JobStream {
       const shownAt = performance.now();
       for (const { type, event, receivedAt } of batch) {
         const occurred = Date.parse(event.occurred_at);
-        timings.events.push({ type, sequence: event.sequence, occurred_at: event.occurred_at,
+        timings.events.push({ type, sequence: event.sequence, occurred_epoch_ms: occurred,
           received_ms: performance.timeOrigin + receivedAt - occurred,
           shown_ms: performance.timeOrigin + shownAt - occurred,
           draw_ms: shownAt - receivedAt });

@@ -96,7 +96,7 @@ function showSchemaPointer(message) {
   }
   if (!span) return false;
   $("#schema").dataset.errorPointer = pointer;
-  markSchema(span.start, span.end, `${message} — at ${pointer || "the root"}${span.exact ? "" : ` (nearest: ${span.pointer})`}`);
+  markSchema(span.start, span.end, `At ${pointer || "the root"}${span.exact ? "" : ` (nearest: ${span.pointer || "the root"})`}`);
   return true;
 }
 
