@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 JOB_SCREENSHOT = ROOT / "docs" / "console-job.png"
 
 
-def test_docs_and_redoc_render_their_operations_with_nothing_from_outside(console):
+def test_docs_redoc_and_asyncapi_render_with_nothing_from_outside(console):
     outside = []
     here = (console.base, "blob:" + console.base, "data:")  # ReDoc runs a worker from a blob of its own script
     console.page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(here) else None)
@@ -31,6 +31,9 @@ def test_docs_and_redoc_render_their_operations_with_nothing_from_outside(consol
     console.page.goto(console.base + "/redoc")
     console.page.wait_for_selector("[role=menuitem]:has-text('Create Job')")
     console.shot("redoc")
+    console.page.goto(console.base + "/asyncapi")
+    console.page.wait_for_selector("header.top .brand")
+    console.shot("asyncapi")
     assert outside == []
 
 

@@ -1,4 +1,5 @@
-"""The event contract, served: the AsyncAPI document as JSON and as a page that needs no script or network."""
+"""The event contract, served: the AsyncAPI document as JSON and as a page that needs no script or network (it
+wears the console's stylesheet)."""
 
 import html
 import json
@@ -51,10 +52,13 @@ async def asyncapi_page() -> str:
     doc = document()
     info = doc.get("info", {})
     sections = [channel_section(doc, name, ch) for name, ch in sorted(doc.get("channels", {}).items())]
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(info.get('title', ''))}</title>"
-            "<style>body{font-family:sans-serif;max-width:60em;margin:auto}pre{background:#f4f4f4;padding:1em}"
-            "</style></head><body>"
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{html.escape(info.get('title', ''))}</title>"
+            "<link rel='icon' href='/ui/static/favicon.svg'><link rel='stylesheet' href='/ui/static/console.css'>"
+            "</head><body><header class='top'><a class='brand' href='/ui'>sdg <span>console</span></a></header>"
+            "<main class='card'>"
             f"<h1>{html.escape(info.get('title', ''))} {html.escape(info.get('version', ''))}</h1>"
             f"<p>{html.escape(info.get('description', ''))}</p>"
             f"<p>Machine-readable: <a href='/asyncapi.json'>/asyncapi.json</a></p>"
-            + "\n".join(sections) + "</body></html>")
+            + "\n".join(sections) + "</main></body></html>")

@@ -9,6 +9,7 @@ const MAX_LOGGED = 200;
 const MAX_REJECTIONS = 50;
 const STATUS_OF = { JobSubmitted: "submitted", JobStarted: "running", JobCompleted: "completed", JobFailed: "failed",
   JobCancelled: "cancelled" };
+const clock = (iso) => new Date(iso).toLocaleTimeString("en-GB", { hour12: false, fractionalSecondDigits: 1 });
 const RANK = { submitted: 0, running: 1, completed: 2, failed: 2, cancelled: 2 };
 
 const state = { count: 0, generated: 0, rejected: 0, status: "submitted", chunksTotal: null, chunksCompleted: 0,
@@ -75,7 +76,7 @@ function draw() {
 function logEvents(batch) {
   const log = $("#event-log");
   for (const { type, event } of batch) {
-    log.prepend(el("li", { text: `${event.sequence || "·"} ${type} ${time(event.occurred_at)}` }));
+    log.prepend(el("li", { text: `#${event.sequence || "–"} ${type} ${clock(event.occurred_at)}` }));
   }
   while (log.children.length > MAX_LOGGED) log.lastChild.remove();
 }
