@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.console.conftest import FAST_SCHEMA
+from tests.console.conftest import FAST_SCHEMA, submit
 
 pytestmark = pytest.mark.integration
 
@@ -109,6 +109,33 @@ def report(tmp_path_factory, load_ms: float, timings: dict) -> None:
     print("console timings:", json.dumps(figures))
     (tmp_path_factory.getbasetemp() / "console-timings.json").write_text(json.dumps(figures, indent=2))
     assert figures["event_to_shown_ms_p50"] < 5_000, figures
+
+
+def test_a_dropped_stream_resumes_after_its_last_event_with_none_lost_or_repeated(console, tenants):
+    job = submit(console.base_stack, tenants["a"], count=6, seed=8)
+    console.sign_in(tenants["a"].key)
+    page = console.open(f"/ui/jobs/{job['job_id']}")
+    page.wait_for_function("() => window.sdgTimings.events.length > 0")
+    page.evaluate("window.sdgStream.drop()")
+    page.wait_for_selector("body[data-job-ended]", timeout=120_000)
+    page.wait_for_timeout(300)
+    timings = page.evaluate("window.sdgTimings")
+    sequences = [event["sequence"] for event in timings["events"] if event["sequence"]]
+    assert sequences == list(range(1, len(sequences) + 1)), sequences
+    assert len(timings["opened"]) >= 2 and timings["opened"][1]["after"] > 0
+    assert page.get_attribute("#job-progress", "value") == "6"
+
+
+def test_a_preview_generates_three_records_with_the_forms_settings(console, tenants):
+    console.sign_in(tenants["a"].key)
+    page = console.open("/ui/new")
+    fill_schema(page, json.dumps(FAST_SCHEMA))
+    page.fill("#locale", "de_DE")
+    page.click("#preview-job")
+    page.wait_for_selector("#preview-status:has-text('Done: 3 records')", timeout=120_000)
+    assert page.locator("#preview-table tbody tr").count() == 3
+    assert page.url.endswith("/ui/new")
+    console.shot("new-job-preview")
 
 
 def test_a_bad_schema_shows_the_apis_error_at_its_place_in_the_editor(console, tenants):
