@@ -21,6 +21,7 @@ class Reach(StrEnum):
     GLOBAL = "global"
     OWN_OPERATOR_ANY = "own; operator: any"
     INSTALLATION = "installation"
+    JOB_TOKEN = "one job, by token"
 
 
 REACH_MEANING = {
@@ -30,6 +31,8 @@ REACH_MEANING = {
     Reach.GLOBAL: "installation settings every tenant reads alike",
     Reach.OWN_OPERATOR_ANY: "the key's tenant; an `operator` key may name any tenant (or see every tenant)",
     Reach.INSTALLATION: "the whole installation: an `operator` key only",
+    Reach.JOB_TOKEN: "no key: a job token (`POST /v1/jobs/{job_id}/stream-token`, two minutes) opens that one job of "
+                     "the token's key's tenant, and nothing once the key is revoked",
 }
 
 
@@ -81,8 +84,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # The web console (services/api/console/). A job token (POST .../stream-token, a key's, for one job, short-lived)
     # stands in for the key where a browser cannot send a header: it opens only its own job of its own tenant.
     ("POST", "/v1/jobs/{job_id}/stream-token"): READ,
-    ("GET", "/v1/jobs/{job_id}/token-events"): Rule(None, Reach.OWN),
-    ("GET", "/v1/jobs/{job_id}/token-export"): Rule(None, Reach.OWN),
+    ("GET", "/v1/jobs/{job_id}/token-events"): Rule(None, Reach.JOB_TOKEN),
+    ("GET", "/v1/jobs/{job_id}/token-export"): Rule(None, Reach.JOB_TOKEN),
     ("GET", "/v1/me"): READ,
     ("GET", "/v1/records/{record_id}/provenance"): READ,
     ("GET", "/ui"): PUBLIC,
