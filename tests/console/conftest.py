@@ -123,8 +123,10 @@ def finished_jobs(console_stack, tenants) -> dict[str, dict]:
     return done
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(console_stack):
+    """Module-scoped: while Playwright's sync API runs, this thread has a running event loop, so the async tests of
+    later modules can only run once it has stopped."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail(f"no Chromium at {CHROMIUM}: `apt-get install -y chromium chromium-driver` (infra/setup.sh)")
     from playwright.sync_api import sync_playwright
