@@ -55,7 +55,7 @@ class Tenant:
 async def issue(es_url: str, tenant: str, scopes: tuple[str, ...]) -> tuple[str, str]:
     from elasticsearch import AsyncElasticsearch
 
-    from services.api.keys import issue_key
+    from services.access.keys import issue_key
 
     async with AsyncElasticsearch(es_url) as es:
         return await issue_key(es, tenant, scopes, name="console tests", created_by="tests")
@@ -64,7 +64,7 @@ async def issue(es_url: str, tenant: str, scopes: tuple[str, ...]) -> tuple[str,
 async def revoke(es_url: str, key_ids: list[str]) -> None:
     from elasticsearch import AsyncElasticsearch
 
-    from services.api.keys import revoke_key
+    from services.access.keys import revoke_key
 
     async with AsyncElasticsearch(es_url) as es:
         for key_id in key_ids:
