@@ -107,14 +107,15 @@ async def test_the_batch_is_a_job_too(first_run, api):
     assert (job["kind"], job["status"], job["count"]) == ("batch", "completed", len(LINES))
 
 
-async def test_the_same_file_again_is_answered_entirely_from_the_cache_and_much_faster(first_run, second_run):
-    _, _, first_lines, first_s, _ = first_run
-    submitted, final, lines, second_s, _ = second_run
+async def test_the_same_file_again_is_answered_entirely_from_the_cache(first_run, second_run):
+    # Speed is the benchmarks' business (a timed assertion here failed CI on a busy machine); the cache counter says
+    # that no request reached the model.
+    _, _, first_lines, _, _ = first_run
+    submitted, final, lines, _, _ = second_run
     assert submitted["id"] != first_run[0]["id"]
     assert final["request_counts"] == {"total": 4, "completed": 4, "failed": 0, "cached": 4}
     contents = [[x["response"]["body"]["choices"] for x in run] for run in (first_lines, lines)]
     assert contents[0] == contents[1]
-    assert second_s < first_s / 2, (first_s, second_s)
 
 
 async def test_another_tenant_cannot_see_the_batch(first_run, client_for):

@@ -89,11 +89,14 @@ async def submit(api, count: int, profile: str, seed: int = 1, tenant_schema=SCH
 
 
 async def finished(api, job_id: str, timeout_s: float = 400) -> dict:
+    """The job once it has ended and its projection has applied every event (the fold is order-insensitive, so the
+    ending can be applied before a count that precedes it)."""
     async def state():
         job = (await api.get(f"/v1/jobs/{job_id}")).json()
-        return job if job["status"] in ("completed", "failed", "cancelled") else None
+        ended = job["status"] in ("completed", "failed", "cancelled")
+        return job if ended and job["applied_through"] >= job["last_sequence"] else None
 
-    return await eventually(f"job {job_id} to end", state, timeout_s=timeout_s, every_s=0.5)
+    return await eventually(f"job {job_id} to end, every event applied", state, timeout_s=timeout_s, every_s=0.5)
 
 
 async def logged_events(es, job_id: str, through: int, ended: bool = False) -> list[dict]:

@@ -118,6 +118,8 @@ class JobPublic(BaseModel):
     usage: Usage | None = None
     cancel_requested_at: datetime | None = None
     applied_through: int = Field(0, description="Every event of the job up to this sequence is reflected here.")
+    last_sequence: int = Field(0, description="The highest sequence seen so far; the projection is whole when "
+                                              "`applied_through` equals it (and, for an ended job, final).")
 
     @classmethod
     def from_projection(cls, doc: dict[str, Any]) -> "JobPublic":
