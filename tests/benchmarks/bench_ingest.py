@@ -2,16 +2,22 @@
 
   (a) rust_ingest (`sdg-ingest`, its own process, shipped defaults);
   (b) the best Python consumer we could write: aio-pika with manual acks feeding the official client's
-      `async_streaming_bulk` (same batch size), several pipelines at once, acking only after the bulk succeeded;
-  (c) the raw ceiling: the same bulk bodies POSTed from a prepared NDJSON file, several at once, no broker.
+      `async_streaming_bulk` (same batch size, same actions as rust_ingest), several pipelines at once, acking only
+      after the bulk succeeded;
+  (c) the ceiling of what rust_ingest must send: its very bulk actions (an event `create`, a record `index` at its
+      revision as external version, with `revision` and `text`), POSTed from a prepared NDJSON file, several at
+      once, no broker; after (a) a sample of what rust_ingest stored is checked equal to these documents;
+  (d) the cheapest ceiling: the same events and records as `create`s, records without `revision` and `text`.
 
 Every run gets fresh target indices (the mappings in schemas/elasticsearch/) and, for (a) and (b), a private quorum
 queue refilled with the identical events. Docs/s counts documents Elasticsearch stored (one per event plus one per
-generated record), from the contender's start until its last message is acked (its last bulk answered, for (c)).
-After an unmeasured warm-up load (a freshly started Elasticsearch is much slower until its JIT has warmed), each
-contender runs in the order (a), (b), (c), `--rounds` times, and its fastest run is kept. The CPU columns say where
-the time went: seconds of CPU burnt by Elasticsearch, RabbitMQ and the contender, and the machine's idle seconds.
-Prints a table, then one JSON line. Not a test: `just bench-ingest [--events N] [--rounds R]`.
+generated record), from the contender's start until its last message is acked (its last bulk answered, for (c) and
+(d)). After an unmeasured warm-up load (a freshly started Elasticsearch is much slower until its JIT has warmed),
+each contender runs in the order (a), (b), (c), (d), `--rounds` times (3 by default); the table shows each one's
+median and spread. The CPU columns say where the time went: seconds of CPU burnt by Elasticsearch, RabbitMQ and the
+contender, the machine's idle seconds, and Elasticsearch's CPU-ms per 1,000 documents; a second table gives
+Elasticsearch's own index stats (indexing time per index, refreshes, merges).
+Prints the tables, then one JSON line. Not a test: `just bench-ingest [--events N] [--rounds R]`.
 """
 
 import argparse
@@ -32,6 +38,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests.waiting
 from ingest_contenders import python_consumer, raw_bulk_load  # noqa: E402
+from ingest_report import IngestRounds, report  # noqa: E402
 from ingest_workload import make_events, write_ndjson  # noqa: E402
 from ingest_processes import CpuMeter, peak_rss_mb  # noqa: E402
 from services.common import servers  # noqa: E402
@@ -44,6 +51,8 @@ EVENTS_INDEX, RECORDS_INDEX = f"{PREFIX}-events", f"{PREFIX}-records"
 BATCH_DOCS = 1000  # rust_ingest's default SDG_INGEST_BATCH_MAX_DOCS; every contender uses the same batch size
 PUBLISH_WINDOW = 2000  # publishes awaiting their confirm at once
 METRICS_ADDR = "127.0.0.1:19470"  # the benchmark's own sdg-ingest; the live one uses 9464
+CONTENDERS = ["rust", "python", "raw", "raw_cheapest"]
+SAME_DOCS_SAMPLE = 200  # documents of rust_ingest's run compared with (c)'s
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,9 +69,9 @@ def parse_args() -> argparse.Namespace:
                         help="events per trial when choosing a concurrency (default: a tenth of --events)")
     parser.add_argument("--rust-env", action="append", default=[], metavar="VAR=VALUE",
                         help="extra SDG_INGEST_* setting for (a), e.g. --rust-env SDG_INGEST_MAX_IN_FLIGHT=2")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="measure each contender this many times and keep its fastest (a shared machine is noisy)")
-    parser.add_argument("--only", choices=["rust", "python", "raw"], action="append", help="run only these")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measure each contender this many times; median and spread are shown (default 3)")
+    parser.add_argument("--only", choices=CONTENDERS, action="append", help="run only these")
     return parser.parse_args()
 
 
@@ -82,6 +91,30 @@ class Bench:
     async def stored_docs(self) -> int:
         await self.http.post(f"/{EVENTS_INDEX},{RECORDS_INDEX}/_refresh")
         return (await self.http.get(f"/{EVENTS_INDEX},{RECORDS_INDEX}/_count")).json()["count"]
+
+    async def index_stats(self) -> dict:
+        """Elasticsearch's account of the fresh indices: indexing time, refreshes, merges."""
+        answer = (await self.http.get(f"/{EVENTS_INDEX},{RECORDS_INDEX}/_stats/indexing,refresh,merge")).json()
+        stats = {}
+        for index, kind in ((EVENTS_INDEX, "events"), (RECORDS_INDEX, "records")):
+            total = answer["indices"][index]["total"]
+            stats[kind] = {"index_ms": total["indexing"]["index_time_in_millis"],
+                           "refreshes": total["refresh"]["total"], "merges": total["merges"]["total"],
+                           "merge_ms": total["merges"]["total_time_in_millis"]}
+        return stats
+
+    async def check_same_documents(self, ndjson: Path) -> None:
+        """The first documents of (c)'s NDJSON are exactly what rust_ingest stored: same source, same version."""
+        with ndjson.open("rb") as lines:
+            pairs = [(json.loads(action), json.loads(next(lines))) for action, _ in zip(lines, range(SAME_DOCS_SAMPLE))]
+        wanted = [(next(iter(action.values())), source) for action, source in pairs]
+        docs = [{"_index": meta["_index"], "_id": meta["_id"]} for meta, _ in wanted]
+        answer = (await self.http.post("/_mget", json={"docs": docs})).json()
+        assert "docs" in answer, answer
+        found = answer["docs"]
+        for (meta, source), doc in zip(wanted, found):
+            assert doc.get("_source") == source and doc.get("_version") == meta.get("version", 1), (
+                f"rust_ingest stored {doc} where the raw ceiling sends {meta} {source}")
 
     async def queue_depth(self) -> int:
         connection = await aio_pika.connect(self.args.amqp_url)
@@ -113,6 +146,7 @@ class Bench:
                "SDG_INGEST_EVENTS_INDEX": EVENTS_INDEX, "SDG_INGEST_RECORDS_INDEX": RECORDS_INDEX,
                "SDG_INGEST_DEAD_LETTER_EXCHANGE": DEAD_LETTER, "SDG_INGEST_METRICS_ADDR": METRICS_ADDR,
                "SDG_INGEST_LOG_LEVEL": "warn", "SDG_INGEST_BATCH_MAX_DOCS": str(self.args.batch_docs),
+               "SDG_INGEST_LOGS_QUEUE": "off",  # the live log lines are the live sdg-ingest's to index
                **dict(item.split("=", 1) for item in self.args.rust_env)}
         log = Path(tempfile.gettempdir()) / "bench-ingest-rust.log"
         meter = CpuMeter()
@@ -130,7 +164,7 @@ class Bench:
         stored, left = await self.stored_docs(), await self.queue_depth()
         assert (stored, left, code) == (docs, 0, 0), (
             f"rust: stored {stored} of {docs} docs, {left} left in the queue, exit {code} (see {log})")
-        return {"seconds": seconds, "cpu": cpu, "rss_mb": rss}
+        return {"seconds": seconds, "cpu": cpu, "rss_mb": rss, "index_stats": await self.index_stats()}
 
     async def python(self, messages: int, docs: int, pipelines: int) -> dict:
         await self.fresh_indices()
@@ -143,7 +177,7 @@ class Bench:
         cpu = meter.stop()
         stored, left = await self.stored_docs(), await self.queue_depth()
         assert (stored, left) == (docs, 0), f"python: stored {stored} of {docs} docs, {left} left in the queue"
-        return {"seconds": seconds, "cpu": cpu}
+        return {"seconds": seconds, "cpu": cpu, "index_stats": await self.index_stats()}
 
     async def raw(self, ndjson: Path, docs: int, concurrency: int) -> dict:
         await self.fresh_indices()
@@ -155,7 +189,7 @@ class Bench:
         cpu = meter.stop()
         stored = await self.stored_docs()
         assert stored == docs, f"raw: stored {stored} of {docs} docs"
-        return {"seconds": seconds, "cpu": cpu}
+        return {"seconds": seconds, "cpu": cpu, "index_stats": await self.index_stats()}
 
     async def cleanup(self) -> None:
         await self.http.delete(f"/{EVENTS_INDEX},{RECORDS_INDEX}", params={"ignore_unavailable": "true"})
@@ -205,24 +239,25 @@ async def best_of(trials: list[int], measure) -> tuple[int, dict]:
 
 async def main() -> None:
     args = parse_args()
-    only = set(args.only or ["rust", "python", "raw"])
+    only = set(args.only or CONTENDERS)
     bench = Bench(args)
     probe_count = args.probe_events or max(args.events // 10, 2000)
     bodies, probe = make_events(args.events), make_events(probe_count, seed=11)
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    ndjson, probe_ndjson = workdir / "events.ndjson", workdir / "probe.ndjson"
+    ndjson, cheapest, probe_ndjson = workdir / "events.ndjson", workdir / "cheapest.ndjson", workdir / "probe.ndjson"
     docs = write_ndjson(bodies, ndjson, EVENTS_INDEX, RECORDS_INDEX)
+    write_ndjson(bodies, cheapest, EVENTS_INDEX, RECORDS_INDEX, cheapest=True)
     probe_docs = write_ndjson(probe, probe_ndjson, EVENTS_INDEX, RECORDS_INDEX)
     mean = sum(map(len, bodies)) / len(bodies)
     print(f"{len(bodies):,} events ({mean:.0f} bytes on average) -> {docs:,} documents; batches of {args.batch_docs}",
           flush=True)
-    rows: dict[str, dict] = {}
+    rounds = IngestRounds(docs)
     try:
         print("warming Elasticsearch up with the probe events (not measured)", flush=True)
         await bench.raw(probe_ndjson, probe_docs, 4)
         raw_best = python_best = None
-        if "raw" in only:
-            print("(c) raw bulk: choosing a concurrency", flush=True)
+        if only & {"raw", "raw_cheapest"}:
+            print("(c) raw bulk: choosing a concurrency (also used for (d))", flush=True)
             raw_best, _ = await best_of(_ints(args.raw_concurrency), lambda c: bench.raw(probe_ndjson, probe_docs, c))
         if "python" in only:
             print("(b) python: choosing a concurrency", flush=True)
@@ -238,50 +273,22 @@ async def main() -> None:
                 publish_s = await bench.fill_queue(bodies)
                 print(f"  (a) rust: published {len(bodies):,} events in {publish_s:.1f} s", flush=True)
                 settings = " ".join(args.rust_env) or "shipped defaults"
-                keep_fastest(rows, "rust", {**await bench.rust(len(bodies), docs), "setting": settings})
+                result = await bench.rust(len(bodies), docs)
+                await bench.check_same_documents(ndjson)
+                rounds.add("rust", {**result, "setting": settings})
             if "python" in only:
                 publish_s = await bench.fill_queue(bodies)
                 print(f"  (b) python: published {len(bodies):,} events in {publish_s:.1f} s", flush=True)
                 result = await bench.python(len(bodies), docs, python_best)
-                keep_fastest(rows, "python", {**result, "setting": f"{python_best} pipelines"})
-            if "raw" in only:
-                result = await bench.raw(ndjson, docs, raw_best)
-                keep_fastest(rows, "raw", {**result, "setting": f"{raw_best} bulk requests in flight"})
+                rounds.add("python", {**result, "setting": f"{python_best} pipelines"})
+            for key, path in (("raw", ndjson), ("raw_cheapest", cheapest)):
+                if key in only:
+                    result = await bench.raw(path, docs, raw_best)
+                    rounds.add(key, {**result, "setting": f"{raw_best} bulk requests in flight"})
     finally:
         await bench.cleanup()
         shutil.rmtree(workdir)
-    report(rows, docs, args.batch_docs)
-
-
-def keep_fastest(rows: dict[str, dict], key: str, result: dict) -> None:
-    print(f"  {key}: {result['seconds']:.2f} s", flush=True)
-    if key not in rows or result["seconds"] < rows[key]["seconds"]:
-        rows[key] = result
-
-
-def report(rows: dict[str, dict], docs: int, batch_docs: int) -> None:
-    names = {"rust": "(a) rust_ingest", "python": "(b) python aio-pika + async_streaming_bulk",
-             "raw": "(c) raw _bulk from NDJSON, no broker"}
-    print(f"\nall contenders: {batch_docs} bulk actions per request; cpu = CPU seconds spent during the run")
-    print(f"{'contender':44} {'docs/s':>9} {'seconds':>8} {'cpu es':>7} {'cpu mq':>7} {'cpu self':>8} "
-          f"{'idle':>6} {'rss MB':>7}  setting")
-    for key in ("rust", "python", "raw"):
-        if key in rows:
-            row, cpu = rows[key], rows[key]["cpu"]
-            rss = f"{row['rss_mb']:.1f}" if "rss_mb" in row else "-"
-            print(f"{names[key]:44} {docs / row['seconds']:>9,.0f} {row['seconds']:>8.2f} {cpu['elasticsearch']:>7.1f} "
-                  f"{cpu['rabbitmq']:>7.1f} {cpu['contender']:>8.1f} {cpu['idle']:>6.1f} {rss:>7}  {row['setting']}")
-    rate = {key: docs / rows[key]["seconds"] for key in rows}
-    summary = {"rust_docs_per_s": rate.get("rust"), "python_docs_per_s": rate.get("python"),
-               "raw_docs_per_s": rate.get("raw"),
-               "rust_vs_python": _ratio(rate.get("rust"), rate.get("python")),
-               "rust_vs_raw": _ratio(rate.get("rust"), rate.get("raw")),
-               "rust_rss_mb": rows.get("rust", {}).get("rss_mb")}
-    print(json.dumps({key: round(value, 2) if isinstance(value, float) else value for key, value in summary.items()}))
-
-
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    return numerator / denominator if numerator and denominator else None
+    report(rounds, args.batch_docs)
 
 
 def _ints(text: str) -> list[int]:

@@ -4,9 +4,10 @@
 acks, the same prefetch as rust_ingest) hands deliveries to several pipelines, each feeding `async_streaming_bulk`
 (the same batch size); a message is settled once every document it became is stored (2xx, or 409 on create), and
 settled messages are acked the way rust_ingest acks them: one cumulative ack (`multiple`) per contiguous run of
-settled delivery tags, which spares both the consumer and the broker one frame per message. The event document is
-the message body as is (no re-serialising), the record document is built from the parsed event, and a custom
-`expand_action_callback` skips the helper's generic action expansion.
+settled delivery tags, which spares both the consumer and the broker one frame per message. It sends rust_ingest's
+actions: the event document is the message body as is (no re-serialising) in a `create`, the record document (with
+`revision` and `text`) is built from the parsed event and sent as an `index` at revision 1 as external version (a
+409 is done, as for rust_ingest), and a custom `expand_action_callback` skips the helper's generic action expansion.
 
 `raw_bulk_load` is the ceiling: the prepared NDJSON, cut into the same bulk bodies, POSTed with several in flight.
 """
@@ -21,7 +22,7 @@ import aiohttp
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_streaming_bulk
 
-from ingest_workload import record_doc
+from ingest_workload import FIRST_REVISION, rust_record_doc
 
 PREFETCH = 4000  # rust_ingest's default SDG_INGEST_PREFETCH
 MAX_BULK_BYTES = 5 * 1024 * 1024  # rust_ingest's default SDG_INGEST_BATCH_MAX_BYTES
@@ -123,15 +124,17 @@ async def _actions_until_idle(inbox: asyncio.Queue, indices: tuple[str, str], ow
         is_record = event["type"] == "RecordGenerated"
         entry = [message, 2 if is_record else 1]  # counted before the first action can be answered
         owed[(events_index, event["event_id"])] = entry
-        yield events_index, event["event_id"], message.body
+        yield {"create": {"_index": events_index, "_id": event["event_id"]}}, message.body
         if is_record:
             owed[(records_index, event["record_id"])] = entry
-            yield records_index, event["record_id"], json.dumps(record_doc(event), separators=(",", ":"))
+            action = {"_index": records_index, "_id": event["record_id"], "version": FIRST_REVISION,
+                      "version_type": "external"}
+            document = rust_record_doc(event, FIRST_REVISION)
+            yield {"index": action}, json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
-def _expand(action: tuple[str, str, bytes | str]) -> tuple[dict, bytes | str]:
-    index, doc_id, source = action
-    return {"create": {"_index": index, "_id": doc_id}}, source
+def _expand(action: tuple[dict, bytes | str]) -> tuple[dict, bytes | str]:
+    return action
 
 
 async def raw_bulk_load(es_url: str, ndjson: Path, batch_docs: int, concurrency: int) -> None:

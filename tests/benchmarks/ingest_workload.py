@@ -1,5 +1,5 @@
 """The benchmark's workload: realistic sdg events (nearly all RecordGenerated, ~780 bytes with a nested record) and
-the bulk NDJSON rust_ingest makes of them, for the broker-less ceiling."""
+the bulk NDJSON rust_ingest makes of them, for the broker-less ceilings."""
 
 import json
 import random
@@ -54,8 +54,11 @@ def customer(rng: random.Random, index: int) -> dict:
             "notes": "Prefers paperbacks; ask before substituting."}
 
 
-def write_ndjson(bodies: list[bytes], path: Path, events_index: str, records_index: str) -> int:
-    """Writes the bulk actions rust_ingest makes of these events to `path`; returns how many documents they are."""
+def write_ndjson(bodies: list[bytes], path: Path, events_index: str, records_index: str, cheapest: bool = False) -> int:
+    """Writes the bulk actions rust_ingest makes of these events to `path` (src/encoder.rs: a `create` of the body;
+    a record as an `index` at its revision as external version, with `revision` and `text`); with `cheapest`, the
+    least a bulk load of the same documents could ask: a `create` of the record without `revision` and `text`.
+    Returns how many documents they are."""
     docs = 0
     with path.open("wb") as out:
         for body in bodies:
@@ -63,14 +66,26 @@ def write_ndjson(bodies: list[bytes], path: Path, events_index: str, records_ind
             out.write(create_line(events_index, message["event_id"]) + body + b"\n")
             docs += 1
             if message["type"] == "RecordGenerated":
-                record = json.dumps(record_doc(message), separators=(",", ":")).encode()
-                out.write(create_line(records_index, message["record_id"]) + record + b"\n")
+                if cheapest:
+                    action, record = create_line(records_index, message["record_id"]), record_doc(message)
+                else:
+                    action = versioned_index_line(records_index, message["record_id"], FIRST_REVISION)
+                    record = rust_record_doc(message, FIRST_REVISION)
+                out.write(action + json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
                 docs += 1
     return docs
 
 
+FIRST_REVISION = 1  # a RecordGenerated's revision (src/envelope.rs)
+
+
 def create_line(index: str, doc_id: str) -> bytes:
     return json.dumps({"create": {"_index": index, "_id": doc_id}}, separators=(",", ":")).encode() + b"\n"
+
+
+def versioned_index_line(index: str, doc_id: str, version: int) -> bytes:
+    action = {"index": {"_index": index, "_id": doc_id, "version": version, "version_type": "external"}}
+    return json.dumps(action, separators=(",", ":")).encode() + b"\n"
 
 
 def record_doc(message: dict) -> dict:
@@ -79,3 +94,26 @@ def record_doc(message: dict) -> dict:
         doc["usage"] = message["usage"]
     return {**doc, "event_id": message["event_id"], "correlation_id": message["correlation_id"],
             "generated_at": message["occurred_at"]}
+
+
+def rust_record_doc(message: dict, revision: int) -> dict:
+    """The record document as rust_ingest writes it, fields in its order."""
+    doc = {key: message[key] for key in ("record_id", "job_id", "tenant", "index")}
+    doc |= {"revision": revision, "record": message["record"], "text": record_text(message["record"])}
+    if "usage" in message:
+        doc["usage"] = message["usage"]
+    return {**doc, "event_id": message["event_id"], "correlation_id": message["correlation_id"],
+            "generated_at": message["occurred_at"]}
+
+
+def record_text(value) -> str:
+    """Every string and number of the record, depth first in document order, joined with spaces (booleans, nulls
+    and blank strings left out), as src/encoder.rs `record_text` makes it."""
+    if isinstance(value, bool) or value is None:
+        return ""
+    if isinstance(value, str):
+        return value if value.strip() else ""
+    if isinstance(value, int | float):
+        return str(value)
+    items = value.values() if isinstance(value, dict) else value
+    return " ".join(word for word in map(record_text, items) if word)
