@@ -24,7 +24,7 @@ async def run_job(submitted: JobSubmitted, engine, batch_size: int, max_attempts
     async def stopped() -> bool:
         return ledger.cancel_requested or ledger.outcome is not None
 
-    async def settled(_record_ids) -> bool:
+    async def settled(_record_ids, _stopped) -> bool:
         return True
 
     for work in chunks:

@@ -28,6 +28,7 @@ from services.worker.unique import Drawn, NoFreeValue, claim_sampled
 log = structlog.get_logger()
 
 Publish = Callable[[Envelope], Awaitable[None]]
+Stopped = Callable[[], Awaitable[bool]]  # whether the job was cancelled or has ended (its ledger)
 
 
 class RecordAttemptsExhausted(Exception):
@@ -36,8 +37,8 @@ class RecordAttemptsExhausted(Exception):
 
 class ChunkRun:
     def __init__(self, work: ChunkQueued, engine: Engine, publish: Publish, claims: Claims, worker_id: str,
-                 batch_size: int, max_attempts: int, stopped: Callable[[], Awaitable[bool]],
-                 settle: Callable[[list[str]], Awaitable[bool]]) -> None:
+                 batch_size: int, max_attempts: int, stopped: Stopped,
+                 settle: Callable[[list[str], Stopped], Awaitable[bool]]) -> None:
         self.work, self.spec = work, work.spec
         self.plan = Plan(work.spec, engine)
         self.engine, self.publish, self.claims = engine, publish, claims
@@ -62,7 +63,7 @@ class ChunkRun:
         """The chunk's last fact: ChunkCompleted, ChunkCancelled or ChunkFailed."""
         w = self.work
         if await self.stopped():
-            return await self.end(ChunkCancelled(**self.chunk_fields("ChunkCancelled", f"{w.chunk}/{self.delivery}")))
+            return await self.cancelled()
         finished = await self.claims.finished(w.start, w.end)
         settings = self.engine.settings
         await self.publish(ChunkStarted(
@@ -75,8 +76,7 @@ class ChunkRun:
         try:
             while pending:
                 if await self.stopped():
-                    return await self.end(ChunkCancelled(
-                        **self.chunk_fields("ChunkCancelled", f"{w.chunk}/{self.delivery}")))
+                    return await self.cancelled()
                 taken = [pending.popleft() for _ in range(min(self.batch_size, len(pending)))]
                 indices = [i for i in taken if await self.draw(i)]
                 pending.extend(i for i in taken if i not in indices)
@@ -90,15 +90,18 @@ class ChunkRun:
         except RecordAttemptsExhausted as exc:
             return await self.end(ChunkFailed(**self.chunk_fields("ChunkFailed", f"{w.chunk}/{self.delivery}"),
                                               reason=str(exc)))
-        if not await self.settle([record_id(w.job_id, i) for i in range(w.start, w.end)]):
-            # the job stopped while its records were awaited (the coordinator drops what comes after its end)
-            return await self.end(ChunkCancelled(**self.chunk_fields("ChunkCancelled", f"{w.chunk}/{self.delivery}")))
+        if not await self.settle([record_id(w.job_id, i) for i in range(w.start, w.end)], self.stopped):
+            return await self.cancelled()  # the job stopped while its records were awaited (they will never be)
         return await self.end(ChunkCompleted(**self.chunk_fields("ChunkCompleted", w.chunk), records=w.end - w.start,
                                              usage=self.usage, decoded=self.decoded))
 
     async def end(self, fact: Envelope) -> Envelope:
         await self.publish(fact)
         return fact
+
+    async def cancelled(self) -> Envelope:
+        return await self.end(ChunkCancelled(**self.chunk_fields("ChunkCancelled",
+                                                                 f"{self.work.chunk}/{self.delivery}")))
 
     async def draw(self, index: int) -> bool:
         """The slot's sampled values, its unique ones claimed; False (the slot rejected) when one has no free value."""
@@ -127,8 +130,7 @@ class ChunkRun:
     async def accept(self, candidate: Candidate) -> bool:
         """Claims and reports the record, or reports its rejection; False when the slot must be generated again."""
         completion, index = candidate.completion, candidate.index
-        usage = Usage(prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
-                      latency_ms=completion.latency_ms)
+        usage = Usage().plus(completion)
         self.usage = self.usage.plus(usage)
         verdict = self.plan.verdict(completion, candidate.sampled)
         if not verdict.valid:

@@ -1,5 +1,7 @@
 """Subscribers of the generation worker."""
 
+from collections.abc import Awaitable, Callable
+
 import structlog
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
@@ -47,10 +49,9 @@ class WorkerContext:
         ledger = found.get("_source") or {}
         return bool(ledger.get("cancel_requested") or ledger.get("outcome"))
 
-    async def settle(self, job_id: str, record_ids: list[str]) -> bool:
+    async def settle(self, job_id: str, record_ids: list[str], stopped: Callable[[], Awaitable[bool]]) -> bool:
         """True once the records are searchable, False when the job stopped while they were awaited."""
-        return await wait_until_searchable(self.es, job_id, record_ids, self.settings.settle_timeout_s,
-                                           lambda: self.job_stopped(job_id))
+        return await wait_until_searchable(self.es, job_id, record_ids, self.settings.settle_timeout_s, stopped)
 
     def engine_for(self, spec: JobSpec) -> Engine:
         """The engine of the profile version the job pinned (ProfileUnservable if this worker has not its model)."""
@@ -104,7 +105,7 @@ def register(broker: RabbitBroker, ctx: WorkerContext) -> None:
                 return
             run = ChunkRun(work, engine, ctx.facts.publish, SearchClaims(ctx.es, work.job_id), ctx.worker_id,
                            *ctx.limits(work.spec), stopped=lambda: ctx.job_stopped(work.job_id),
-                           settle=lambda ids: ctx.settle(work.job_id, ids))
+                           settle=lambda ids, stopped: ctx.settle(work.job_id, ids, stopped))
             try:
                 final = await run.run()
             except GIVE_BACK:

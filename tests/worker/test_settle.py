@@ -28,8 +28,8 @@ async def test_a_chunk_whose_job_stopped_while_its_records_were_awaited_ends_can
     async def running() -> bool:
         return False
 
-    async def job_stopped_meanwhile(ids) -> bool:
-        settles.append(ids)
+    async def job_stopped_meanwhile(ids, stopped) -> bool:
+        settles.append((ids, stopped))
         return False
 
     work = chunk(JobSpec(schema=GENERATED, count=2, seed=1), 0, 0, 2)
@@ -37,6 +37,7 @@ async def test_a_chunk_whose_job_stopped_while_its_records_were_awaited_ends_can
                            job_stopped_meanwhile).run()
     assert isinstance(final, ChunkCancelled)
     assert len(settles) == 1 and len([f for f in facts if isinstance(f, RecordGenerated)]) == 2
+    assert settles[0][1] is running, "the wait asks the chunk's own `stopped`"
 
 
 @pytest.mark.integration

@@ -67,7 +67,7 @@ async def run_chunk(work: ChunkQueued, engine, claims, facts: list, max_attempts
     async def no() -> bool:
         return False
 
-    async def settled(_ids) -> bool:
+    async def settled(_ids, _stopped) -> bool:
         return True
 
     return await ChunkRun(work, engine, publish, claims, "w", 3, max_attempts, no, settled).run()
