@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import islice
 from pathlib import Path
 
 import aio_pika
@@ -52,7 +53,7 @@ BATCH_DOCS = 1000  # rust_ingest's default SDG_INGEST_BATCH_MAX_DOCS; every cont
 PUBLISH_WINDOW = 2000  # publishes awaiting their confirm at once
 METRICS_ADDR = "127.0.0.1:19470"  # the benchmark's own sdg-ingest; the live one uses 9464
 CONTENDERS = ["rust", "python", "raw", "raw_cheapest"]
-SAME_DOCS_SAMPLE = 200  # documents of rust_ingest's run compared with (c)'s
+SAME_DOCS_SAMPLE = 200  # documents of rust_ingest's run compared with (c)'s, spread over the run
 
 
 def parse_args() -> argparse.Namespace:
@@ -103,16 +104,15 @@ class Bench:
                            "merge_ms": total["merges"]["total_time_in_millis"]}
         return stats
 
-    async def check_same_documents(self, ndjson: Path) -> None:
-        """The first documents of (c)'s NDJSON are exactly what rust_ingest stored: same source, same version."""
+    async def check_same_documents(self, ndjson: Path, docs: int) -> None:
+        """Documents spread over (c)'s NDJSON are exactly what rust_ingest stored: same source, same version."""
         with ndjson.open("rb") as lines:
-            pairs = [(json.loads(action), json.loads(next(lines))) for action, _ in zip(lines, range(SAME_DOCS_SAMPLE))]
-        wanted = [(next(iter(action.values())), source) for action, source in pairs]
-        docs = [{"_index": meta["_index"], "_id": meta["_id"]} for meta, _ in wanted]
-        answer = (await self.http.post("/_mget", json={"docs": docs})).json()
-        assert "docs" in answer, answer
-        found = answer["docs"]
-        for (meta, source), doc in zip(wanted, found):
+            pairs = islice(zip(lines, lines), 0, None, max(docs // SAME_DOCS_SAMPLE, 1))  # (action, source) lines
+            wanted = [(_action_meta(action), json.loads(source)) for action, source in pairs]
+        response = await self.http.post("/_mget", json={"docs": [
+            {"_index": meta["_index"], "_id": meta["_id"]} for meta, _ in wanted]})
+        response.raise_for_status()
+        for (meta, source), doc in zip(wanted, response.json()["docs"], strict=True):
             assert doc.get("_source") == source and doc.get("_version") == meta.get("version", 1), (
                 f"rust_ingest stored {doc} where the raw ceiling sends {meta} {source}")
 
@@ -228,13 +228,12 @@ async def wait_for_acks(process: subprocess.Popen, messages: int, timeout_s: flo
                          until=lambda count: count >= messages)
 
 
-async def best_of(trials: list[int], measure) -> tuple[int, dict]:
-    """Runs `measure(concurrency)` for each trial and returns the fastest concurrency and its result."""
+async def best_of(trials: list[int], measure) -> int:
+    """Runs `measure(concurrency)` for each trial and returns the fastest concurrency."""
     results = {concurrency: await measure(concurrency) for concurrency in trials}
-    best = min(results, key=lambda concurrency: results[concurrency]["seconds"])
     for concurrency, result in results.items():
         print(f"  probe concurrency {concurrency}: {result['seconds']:.2f} s", flush=True)
-    return best, results[best]
+    return min(results, key=lambda concurrency: results[concurrency]["seconds"])
 
 
 async def main() -> None:
@@ -258,7 +257,7 @@ async def main() -> None:
         raw_best = python_best = None
         if only & {"raw", "raw_cheapest"}:
             print("(c) raw bulk: choosing a concurrency (also used for (d))", flush=True)
-            raw_best, _ = await best_of(_ints(args.raw_concurrency), lambda c: bench.raw(probe_ndjson, probe_docs, c))
+            raw_best = await best_of(_ints(args.raw_concurrency), lambda c: bench.raw(probe_ndjson, probe_docs, c))
         if "python" in only:
             print("(b) python: choosing a concurrency", flush=True)
 
@@ -266,7 +265,7 @@ async def main() -> None:
                 await bench.fill_queue(probe)
                 return await bench.python(len(probe), probe_docs, pipelines)
 
-            python_best, _ = await best_of(_ints(args.python_pipelines), python_probe)
+            python_best = await best_of(_ints(args.python_pipelines), python_probe)
         for round_ in range(1, args.rounds + 1):
             print(f"round {round_} of {args.rounds}", flush=True)
             if "rust" in only:
@@ -274,7 +273,7 @@ async def main() -> None:
                 print(f"  (a) rust: published {len(bodies):,} events in {publish_s:.1f} s", flush=True)
                 settings = " ".join(args.rust_env) or "shipped defaults"
                 result = await bench.rust(len(bodies), docs)
-                await bench.check_same_documents(ndjson)
+                await bench.check_same_documents(ndjson, docs)
                 rounds.add("rust", {**result, "setting": settings})
             if "python" in only:
                 publish_s = await bench.fill_queue(bodies)
@@ -289,6 +288,12 @@ async def main() -> None:
         await bench.cleanup()
         shutil.rmtree(workdir)
     report(rounds, args.batch_docs)
+
+
+def _action_meta(line: bytes) -> dict:
+    """What a bulk action line says of its document: `{"create": META}` or `{"index": META}`."""
+    ((_, meta),) = json.loads(line).items()
+    return meta
 
 
 def _ints(text: str) -> list[int]:

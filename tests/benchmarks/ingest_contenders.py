@@ -22,7 +22,7 @@ import aiohttp
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_streaming_bulk
 
-from ingest_workload import FIRST_REVISION, rust_record_doc
+from ingest_workload import FIRST_REVISION, compact_json, record_doc
 
 PREFETCH = 4000  # rust_ingest's default SDG_INGEST_PREFETCH
 MAX_BULK_BYTES = 5 * 1024 * 1024  # rust_ingest's default SDG_INGEST_BATCH_MAX_BYTES
@@ -129,8 +129,7 @@ async def _actions_until_idle(inbox: asyncio.Queue, indices: tuple[str, str], ow
             owed[(records_index, event["record_id"])] = entry
             action = {"_index": records_index, "_id": event["record_id"], "version": FIRST_REVISION,
                       "version_type": "external"}
-            document = rust_record_doc(event, FIRST_REVISION)
-            yield {"index": action}, json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+            yield {"index": action}, compact_json(record_doc(event, FIRST_REVISION))
 
 
 def _expand(action: tuple[dict, bytes | str]) -> tuple[dict, bytes | str]:

@@ -31,7 +31,12 @@ class IngestRounds:
         return runs[(len(runs) - 1) // 2]
 
     def rate(self, key: str) -> float | None:
-        return statistics.median(run["docs_per_s"] for run in self.runs[key]) if key in self.runs else None
+        return self.median_run(key)["docs_per_s"] if key in self.runs else None
+
+    @property
+    def count(self) -> int:
+        """Rounds measured (every contender runs each round)."""
+        return len(next(iter(self.runs.values()), []))
 
     def es_ms_per_1k(self, key: str) -> float:
         return statistics.median(run["es_ms_per_1k"] for run in self.runs[key])
@@ -42,19 +47,18 @@ class IngestRounds:
 
 
 def report(rounds: IngestRounds, batch_docs: int) -> None:
-    runs = len(next(iter(rounds.runs.values()), []))
-    print(f"\nall contenders: {batch_docs} bulk actions per request, {rounds.docs:,} documents; median of {runs} "
-          f"rounds (spread: slowest-fastest); cpu = CPU seconds spent during the median round; es ms/1k = "
-          f"Elasticsearch CPU-ms per 1,000 documents (median)")
+    print(f"\nall contenders: {batch_docs} bulk actions per request, {rounds.docs:,} documents; median of "
+          f"{rounds.count} rounds (spread: slowest-fastest); cpu = CPU seconds spent during the median round; "
+          f"es ms/1k = Elasticsearch CPU-ms per 1,000 documents (median)")
     print(f"{'contender':42} {'docs/s':>7} {'spread':>11} {'es ms/1k':>8} {'cpu es':>6} {'cpu mq':>6} {'cpu self':>8} "
           f"{'idle':>5} {'rss MB':>6}  setting")
     for key in NAMES:
         if key in rounds.runs:
             row = rounds.median_run(key)
             cpu, rss = row["cpu"], f"{row['rss_mb']:.1f}" if "rss_mb" in row else "-"
-            print(f"{NAMES[key]:42} {rounds.rate(key):>7,.0f} {rounds.spread(key):>11} {rounds.es_ms_per_1k(key):>8.0f} "
-                  f"{cpu['elasticsearch']:>6.1f} {cpu['rabbitmq']:>6.1f} {cpu['contender']:>8.1f} {cpu['idle']:>5.1f} "
-                  f"{rss:>6}  {row['setting']}")
+            print(f"{NAMES[key]:42} {row['docs_per_s']:>7,.0f} {rounds.spread(key):>11} "
+                  f"{rounds.es_ms_per_1k(key):>8.0f} {cpu['elasticsearch']:>6.1f} {cpu['rabbitmq']:>6.1f} "
+                  f"{cpu['contender']:>8.1f} {cpu['idle']:>5.1f} {rss:>6}  {row['setting']}")
     index_table(rounds)
     print(json.dumps(summary(rounds)))
 
@@ -82,7 +86,7 @@ def summary(rounds: IngestRounds) -> dict:
         "rust_vs_raw_cheapest": _ratio(rate["rust"], rate["raw_cheapest"]),
         "es_cpu_ms_per_1k_docs": {key: round(rounds.es_ms_per_1k(key), 1) for key in NAMES if key in rounds.runs},
         "rust_rss_mb": max(run["rss_mb"] for run in rust) if rust else None,
-        "rounds": len(rust or next(iter(rounds.runs.values()), [])),
+        "rounds": rounds.count,
     }
     return {key: round(value, 2) if isinstance(value, float) else value for key, value in figures.items()}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 JOB_SIZE = 1000  # events per made-up job: JobSubmitted, JobStarted, RecordGenerated..., JobCompleted
 START = datetime(2026, 11, 27, 18, tzinfo=UTC)
+FIRST_REVISION = 1  # a RecordGenerated's revision (src/envelope.rs)
 
 
 def make_events(count: int, seed: int = 7) -> list[bytes]:
@@ -70,40 +71,36 @@ def write_ndjson(bodies: list[bytes], path: Path, events_index: str, records_ind
                     action, record = create_line(records_index, message["record_id"]), record_doc(message)
                 else:
                     action = versioned_index_line(records_index, message["record_id"], FIRST_REVISION)
-                    record = rust_record_doc(message, FIRST_REVISION)
-                out.write(action + json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
+                    record = record_doc(message, FIRST_REVISION)
+                out.write(action + compact_json(record).encode() + b"\n")
                 docs += 1
     return docs
 
 
-FIRST_REVISION = 1  # a RecordGenerated's revision (src/envelope.rs)
-
-
 def create_line(index: str, doc_id: str) -> bytes:
-    return json.dumps({"create": {"_index": index, "_id": doc_id}}, separators=(",", ":")).encode() + b"\n"
+    return compact_json({"create": {"_index": index, "_id": doc_id}}).encode() + b"\n"
 
 
 def versioned_index_line(index: str, doc_id: str, version: int) -> bytes:
     action = {"index": {"_index": index, "_id": doc_id, "version": version, "version_type": "external"}}
-    return json.dumps(action, separators=(",", ":")).encode() + b"\n"
+    return compact_json(action).encode() + b"\n"
 
 
-def record_doc(message: dict) -> dict:
-    doc = {key: message[key] for key in ("record_id", "job_id", "tenant", "index", "record")}
-    if "usage" in message:
-        doc["usage"] = message["usage"]
-    return {**doc, "event_id": message["event_id"], "correlation_id": message["correlation_id"],
+def record_doc(message: dict, revision: int | None = None) -> dict:
+    """The record document as rust_ingest writes it at `revision` (src/encoder.rs, fields in its order); without a
+    revision, the cheapest one: neither `revision` nor `text`."""
+    ids = {key: message[key] for key in ("record_id", "job_id", "tenant", "index")}
+    record = message["record"]
+    body = ({"record": record} if revision is None
+            else {"revision": revision, "record": record, "text": record_text(record)})
+    usage = {"usage": message["usage"]} if "usage" in message else {}
+    return {**ids, **body, **usage, "event_id": message["event_id"], "correlation_id": message["correlation_id"],
             "generated_at": message["occurred_at"]}
 
 
-def rust_record_doc(message: dict, revision: int) -> dict:
-    """The record document as rust_ingest writes it, fields in its order."""
-    doc = {key: message[key] for key in ("record_id", "job_id", "tenant", "index")}
-    doc |= {"revision": revision, "record": message["record"], "text": record_text(message["record"])}
-    if "usage" in message:
-        doc["usage"] = message["usage"]
-    return {**doc, "event_id": message["event_id"], "correlation_id": message["correlation_id"],
-            "generated_at": message["occurred_at"]}
+def compact_json(doc: dict) -> str:
+    """A document as rust_ingest serialises it: no spaces, non-ASCII as is."""
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
 
 def record_text(value) -> str:
