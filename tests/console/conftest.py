@@ -9,7 +9,6 @@ import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from events.statuses import ENDING_EVENTS, has_ended
 from tests.stack import Stack
+from tests.waiting import eventually_sync
 
 CHROMIUM = os.environ.get("SDG_TEST_CHROMIUM", "/usr/bin/chromium")
 # A job that needs no model: every field drawn by a sampler, so it finishes in seconds on any worker.
@@ -104,14 +105,13 @@ def finish(stack: Stack, tenant: Tenant, job_id: str) -> dict:
     with tenant.client(stack) as api:
         with api.stream("GET", f"/v1/jobs/{job_id}/events", timeout=120) as stream:
             for line in stream.iter_lines():
-                if line.startswith("event: Job") and line.split(": ")[1] in ("JobCompleted", "JobFailed",
-                                                                            "JobCancelled"):
+                if line.startswith("event: ") and line.split(": ")[1] in ENDING_EVENTS:
                     break
-        deadline = time.monotonic() + 30
-        while (job := api.get(f"/v1/jobs/{job_id}").json())["status"] in ("submitted", "running"):
-            assert time.monotonic() < deadline, f"the projection of job {job_id} still says {job['status']}"
-            time.sleep(0.2)  # the projector applies the last event a moment after the stream sent it
-        return job
+        # The projector applies the last event a moment after the stream sent it.
+        return eventually_sync(f"the projection of job {job_id} to say it ended, every event applied",
+                               lambda: api.get(f"/v1/jobs/{job_id}").json(),
+                               until=lambda job: has_ended(job["status"])
+                               and job["applied_through"] >= job["last_sequence"])
 
 
 @pytest.fixture(scope="session")

@@ -2,17 +2,17 @@
 the stream or the download with the token in the URL (services/api/console/tokens.py). The stream and the export
 are the API's own (GET /v1/jobs/{id}/events and /export): only the way the caller is known differs."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from services.api.auth.callers import Caller, CallerDep
+from services.api.auth.callers import Caller, CallerDep, unauthorized
 from services.api.console import tokens
 from services.api.deps import JobDep, SearchDep, SettingsDep
 from services.api.errors import problem_responses
 from services.api.jobs.store import job_or_404
-from services.api.export.routes import DOWNLOADS, export_records
+from services.api.export.routes import DOWNLOADS, Format, export_records
 from services.api.progress.routes import SSE_ITEM, EventStreamResponse, follow_job
 
 router = APIRouter(prefix="/v1/jobs", tags=["progress"])
@@ -34,7 +34,7 @@ async def issue_job_token(job: JobDep, caller: CallerDep, es: SearchDep) -> JobT
     the key that asked: it opens no other job, and stops working when the key is revoked."""
     stored = await tokens.stored_key(es, caller.key_id)
     if stored is None:
-        raise HTTPException(status_code=401, detail="the API key is not valid")
+        raise unauthorized("the API key is not valid")
     token, expires = tokens.mint(stored["secret_sha256"], job.job_id, caller.key_id, caller.tenant)
     base = f"/v1/jobs/{job.job_id}"
     return JobTokenPublic(token=token, expires_at=expires, events_url=f"{base}/token-events?token={token}",
@@ -44,10 +44,11 @@ async def issue_job_token(job: JobDep, caller: CallerDep, es: SearchDep) -> JobT
 async def caller_of_token(es, token: str, job_id: str) -> Caller:
     """The caller a token stands for (read-only, one job); a 401 naming what is wrong with the token."""
     try:
-        tenant = await tokens.tenant_of_token(es, token, job_id)
+        claims, _ = tokens.parse(token)
+        tenant = tokens.check(token, job_id, await tokens.stored_key(es, claims.key_id))
     except tokens.TokenRefused as refused:
         raise HTTPException(status_code=401, detail=str(refused)) from None
-    return Caller(key_id=tokens.parse(token)[0].key_id, tenant=tenant, scopes=frozenset({"read"}))
+    return Caller(key_id=claims.key_id, tenant=tenant, scopes=frozenset({"read"}))
 
 
 @router.get("/{job_id}/token-events", response_class=EventStreamResponse,
@@ -72,7 +73,7 @@ async def follow_job_with_token(
 @router.get("/{job_id}/token-export", responses=DOWNLOADS)
 async def export_with_token(
     job_id: str, token: Token, request: Request, es: SearchDep, settings: SettingsDep,
-    format_: Annotated[Literal["jsonl", "csv", "parquet"], Query(alias="format")] = "jsonl",
+    format_: Annotated[Format, Query(alias="format")] = "jsonl",
 ) -> Response:
     """GET /v1/jobs/{id}/export with a job token instead of an API key, so a plain link streams the download."""
     caller = await caller_of_token(es, token, job_id)

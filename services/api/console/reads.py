@@ -8,21 +8,22 @@ from pydantic import BaseModel, Field
 from services.api.auth.callers import CallerDep
 from services.api.deps import SearchDep
 from services.common.search import EVENTS_INDEX, RECORDS_INDEX
+from services.common.tenancy import tenant_of
 
 router = APIRouter(tags=["console"])
 
 
-class KeyPublic(BaseModel):
+class CallerPublic(BaseModel):
     key_id: str
     tenant: str
     name: str = ""
     scopes: list[str] = Field(description="Every scope the key holds, implied ones included.")
 
 
-@router.get("/v1/me", response_model=KeyPublic)
-async def who_am_i(caller: CallerDep) -> KeyPublic:
+@router.get("/v1/me", response_model=CallerPublic)
+async def who_am_i(caller: CallerDep) -> CallerPublic:
     """The calling key: its id, name, tenant and scopes (so a client can show whose data it sees)."""
-    return KeyPublic(key_id=caller.key_id, tenant=caller.tenant, name=caller.name, scopes=sorted(caller.scopes))
+    return CallerPublic(key_id=caller.key_id, tenant=caller.tenant, name=caller.name, scopes=sorted(caller.scopes))
 
 
 class ProvenancePublic(BaseModel):
@@ -42,12 +43,12 @@ async def record_provenance(record_id: str, es: SearchDep, caller: CallerDep) ->
     """How the record's current revision was made: the provenance of the event that generated it (from the event
     log), with that event's id, type, sequence in the job and time. Another tenant's record is a 404."""
     found = await es.options(ignore_status=404).get(index=RECORDS_INDEX.alias, id=record_id)
-    if not found.get("found") or found["_source"].get("tenant") != caller.tenant:
+    if not found.get("found") or tenant_of(found["_source"]) != caller.tenant:
         raise HTTPException(status_code=404, detail=f"record {record_id!r} not found")
     record = found["_source"]
     logged = await es.options(ignore_status=404).get(index=EVENTS_INDEX.alias, id=record.get("event_id") or "-")
     event = logged["_source"] if logged.get("found") else None
-    if event is None or event.get("tenant") != caller.tenant:
+    if event is None or tenant_of(event) != caller.tenant:
         raise HTTPException(status_code=404, detail=f"the event that generated record {record_id!r} is not in the "
                                                     "event log yet; try again in a moment")
     return ProvenancePublic(record_id=record_id, revision=record.get("revision", 1), event_id=event["event_id"],

@@ -83,8 +83,3 @@ async def stored_key(es: AsyncElasticsearch, key_id: str) -> dict | None:
         return None
     found = await es.options(ignore_status=404).get(index=KEYS_INDEX.alias, id=key_id)
     return found["_source"] if found.get("found") else None
-
-
-async def tenant_of_token(es: AsyncElasticsearch, token: str, job_id: str) -> str:
-    claims, _ = parse(token)
-    return check(token, job_id, await stored_key(es, claims.key_id))

@@ -1,7 +1,7 @@
 // /ui/new: design a job (a record type or a JSON Schema), preview a few records, submit. The API's problem+json is
 // shown; a JSON pointer in it is marked in the schema editor, a field it names is marked at that field.
 import { ApiError, api } from "./api.js";
-import { JobStream } from "./live.js";
+import { JobStream, TERMINAL } from "./live.js";
 import { lineColumn, locate, pointerIn } from "./pointer.js";
 import { fillTable } from "./table.js";
 import { $, clearProblem, el, jobUrl, showProblem, start } from "./ui.js";
@@ -52,19 +52,19 @@ function body(count) {
   return job;
 }
 
+const inputOf = (field) => $(`#${field === "record_type" ? "record-type" : field}`);
+
 function clearMistakes() {
   clearProblem($("#form-problem"));
   for (const field of ["schema", ...FIELDS]) {
-    const input = $(`#${field === "record_type" ? "record-type" : field}`);
-    input.removeAttribute("aria-invalid");
+    inputOf(field).removeAttribute("aria-invalid");
     $(`#${field}-error`).replaceChildren();
   }
   delete $("#schema").dataset.errorPointer;
 }
 
 function markField(field, message) {
-  const input = $(`#${field === "record_type" ? "record-type" : field}`);
-  input.setAttribute("aria-invalid", "true");
+  inputOf(field).setAttribute("aria-invalid", "true");
   $(`#${field}-error`).textContent = message;
 }
 
@@ -144,7 +144,7 @@ async function preview() {
       onEvents(batch) {
         for (const { type, event } of batch) {
           if (type === "RecordGenerated") records.push(event);
-          if (type === "JobCompleted" || type === "JobFailed" || type === "JobCancelled") {
+          if (TERMINAL.has(type)) {
             $("#preview-status").textContent = `${type === "JobCompleted" ? "Done" : type}: ${records.length} records.`;
           }
         }

@@ -9,10 +9,14 @@ function keyFacts(who) {
     ["scopes", who.scopes.join(", ")]].flatMap(([name, value]) => [el("dt", { text: name }), el("dd", { text: value })]));
 }
 
+function healthNeedsOperator() {
+  $("#health-status").textContent = "Health of the installation needs an operator key; this key sees its own tenant.";
+  $("#health-table").closest(".table-wrap").hidden = true;
+}
+
 async function health(who) {
   if (!who.scopes.includes("operator")) {
-    $("#health-status").textContent = "Health of the installation needs an operator key; this key sees its own tenant.";
-    $("#health-table").closest(".table-wrap").hidden = true;
+    healthNeedsOperator();
     return;
   }
   try {
@@ -28,8 +32,7 @@ async function health(who) {
       el("td", { text: name }), el("td", { text: up ? "yes" : "NO" }), el("td", { text: detail || "" }))));
   } catch (failure) {
     if (!(failure instanceof ApiError) || failure.status !== 403) throw failure;
-    $("#health-status").textContent = "Health of the installation needs an operator key; this key sees its own tenant.";
-    $("#health-table").closest(".table-wrap").hidden = true;
+    healthNeedsOperator();
   }
 }
 
