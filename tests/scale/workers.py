@@ -9,12 +9,13 @@ import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from events.statuses import ENDING_EVENTS, has_ended
 from services.common.search import CLAIMS_INDEX, EVENTS_INDEX, RECORDS_INDEX
 from tests.stack import ROOT, service_env
 from tests.waiting import eventually
 
 from tests.profiles.test_profiles import OPERATOR, SCHEMA  # a sampled code keeps records distinct
-ENDINGS = ("JobCompleted", "JobFailed", "JobCancelled")
+ENDINGS = tuple(ENDING_EVENTS)
 
 
 class Worker:
@@ -93,8 +94,7 @@ async def finished(api, job_id: str, timeout_s: float = 400) -> dict:
     ending can be applied before a count that precedes it)."""
     async def state():
         job = (await api.get(f"/v1/jobs/{job_id}")).json()
-        ended = job["status"] in ("completed", "failed", "cancelled")
-        return job if ended and job["applied_through"] >= job["last_sequence"] else None
+        return job if has_ended(job["status"]) and job["applied_through"] >= job["last_sequence"] else None
 
     return await eventually(f"job {job_id} to end, every event applied", state, timeout_s=timeout_s, every_s=0.5)
 
