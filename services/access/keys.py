@@ -74,23 +74,27 @@ async def verify_key(es: AsyncElasticsearch, key: str) -> StoredKey | None:
     if parts is None:
         return None
     key_id, secret = parts
-    found = await es.options(ignore_status=404).get(index=KEYS_INDEX.alias, id=key_id)
-    if not found.get("found"):
+    doc = await key_document(es, key_id)
+    if doc is None:
         return None
-    doc = found["_source"]
     if not hmac.compare_digest(doc["secret_sha256"], digest(secret)):
         return None
     return StoredKey(key_id=key_id, tenant=doc["tenant"], name=doc.get("name", ""),
                      scopes=granted(doc["scopes"]), revoked=bool(doc.get("revoked_at")))
 
 
+async def key_document(es: AsyncElasticsearch, key_id: str) -> dict | None:
+    """The key's stored document, its secret's hash included (what signs a job token), or None."""
+    found = await es.options(ignore_status=404).get(index=KEYS_INDEX.alias, id=key_id)
+    return found["_source"] if found.get("found") else None
+
+
 async def find_key(es: AsyncElasticsearch, key_id: str, tenant: str | None) -> dict | None:
     """The stored key (without its hash), or None when there is no such key (in `tenant`, when given)."""
-    found = await es.options(ignore_status=404).get(index=KEYS_INDEX.alias, id=key_id,
-                                                    source_excludes=["secret_sha256"])
-    if not found.get("found") or (tenant is not None and found["_source"]["tenant"] != tenant):
+    doc = await key_document(es, key_id)
+    if doc is None or (tenant is not None and doc["tenant"] != tenant):
         return None
-    return found["_source"]
+    return {field: value for field, value in doc.items() if field != "secret_sha256"}
 
 
 async def revoke_key(es: AsyncElasticsearch, key_id: str) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from elasticsearch import AsyncElasticsearch
 
-from services.common.search import KEYS_INDEX
+from services.access.keys import key_document
 
 TOKEN_TTL_S = 120  # long enough for a stream to open and for EventSource's own reconnects; the console asks again
 PURPOSE = b"sdg job token v1"
@@ -81,5 +81,4 @@ async def stored_key(es: AsyncElasticsearch, key_id: str) -> dict | None:
     """The key's document with its hash (the signing secret's source), or None."""
     if not key_id or len(key_id) > 64:
         return None
-    found = await es.options(ignore_status=404).get(index=KEYS_INDEX.alias, id=key_id)
-    return found["_source"] if found.get("found") else None
+    return await key_document(es, key_id)
