@@ -28,6 +28,12 @@ def test_every_console_page_loads_only_from_this_origin(client, path):
         assert client.get(asset).status_code == 200, asset
 
 
+@pytest.mark.parametrize("path", PAGES + ["/docs", "/redoc", "/asyncapi"])
+def test_every_page_carries_its_icon_inline_so_no_navigation_aborts_a_late_icon_fetch(client, path):
+    icons = re.findall(r"""<link rel=["'](?:shortcut )?icon["'][^>]*href=["']([^"']+)""", client.get(path).text)
+    assert icons and all(icon.startswith("data:image/svg+xml,") for icon in icons), icons
+
+
 def test_a_job_id_in_a_page_is_escaped(client):
     assert '<script>' not in client.get("/ui/jobs/<script>x").text
 

@@ -10,6 +10,8 @@ from fastapi import APIRouter, HTTPException
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, Response
 
+from services.api.console.pages import FAVICON
+
 router = APIRouter(include_in_schema=False)
 
 ASSETS = "/docs/assets"
@@ -39,7 +41,7 @@ async def swagger_ui() -> HTMLResponse:
     return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{TITLE} (Swagger UI)",
                                swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
                                swagger_css_url=f"{ASSETS}/swagger-ui.css",
-                               swagger_favicon_url=f"{ASSETS}/favicon.png",
+                               swagger_favicon_url=FAVICON,
                                oauth2_redirect_url="/docs/oauth2-redirect")
 
 
@@ -51,7 +53,7 @@ async def swagger_ui_redirect() -> HTMLResponse:
 @router.get("/redoc")
 async def redoc() -> HTMLResponse:
     return get_redoc_html(openapi_url="/openapi.json", title=f"{TITLE} (ReDoc)",
-                          redoc_js_url=f"{ASSETS}/redoc.standalone.js", redoc_favicon_url=f"{ASSETS}/favicon.png",
+                          redoc_js_url=f"{ASSETS}/redoc.standalone.js", redoc_favicon_url=FAVICON,
                           with_google_fonts=False)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from services.api.console.pages import FAVICON
 from services.common.contract_files import ASYNCAPI_FILE
 
 router = APIRouter(tags=["contract"])
@@ -55,7 +56,7 @@ async def asyncapi_page() -> str:
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(info.get('title', ''))}</title>"
-            "<link rel='icon' href='/ui/static/favicon.svg'><link rel='stylesheet' href='/ui/static/console.css'>"
+            f"<link rel='icon' href='{FAVICON}'><link rel='stylesheet' href='/ui/static/console.css'>"
             "</head><body><header class='top'><a class='brand' href='/ui'>sdg <span>console</span></a></header>"
             "<main class='card'>"
             f"<h1>{html.escape(info.get('title', ''))} {html.escape(info.get('version', ''))}</h1>"
