@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.api.console.tokens import TOKEN_TTL_S, TokenRefused, check, mint
+from services.api.console.tokens import TOKEN_TTL_S, TokenRefused, check, mint, parse
 
 KEY = {"key_id": "k1", "tenant": "acme", "secret_sha256": "a" * 64}
 NOW = 1_800_000_000.0
@@ -14,12 +14,12 @@ def token_for(job_id: str = "job-1", key: dict = KEY, now: float = NOW) -> str:
 
 def refusal(token: str, job_id: str = "job-1", key: dict | None = KEY, now: float = NOW) -> str:
     with pytest.raises(TokenRefused) as refused:
-        check(token, job_id, key, now=now)
+        check(parse(token), job_id, key, now=now)
     return str(refused.value)
 
 
 def test_a_token_opens_its_job_for_the_keys_tenant():
-    assert check(token_for(), "job-1", KEY, now=NOW + TOKEN_TTL_S - 1) == "acme"
+    assert check(parse(token_for()), "job-1", KEY, now=NOW + TOKEN_TTL_S - 1) == "acme"
 
 
 def test_a_token_opens_no_other_job():

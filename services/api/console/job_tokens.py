@@ -44,8 +44,8 @@ async def issue_job_token(job: JobDep, caller: CallerDep, es: SearchDep) -> JobT
 async def caller_of_token(es, token: str, job_id: str) -> Caller:
     """The caller a token stands for (read-only, one job); a 401 naming what is wrong with the token."""
     try:
-        claims, _ = tokens.parse(token)
-        tenant = tokens.check(token, job_id, await tokens.stored_key(es, claims.key_id))
+        claims = tokens.parse(token)
+        tenant = tokens.check(claims, job_id, await tokens.stored_key(es, claims.key_id))
     except tokens.TokenRefused as refused:
         raise HTTPException(status_code=401, detail=str(refused)) from None
     return Caller(key_id=claims.key_id, tenant=tenant, scopes=frozenset({"read"}))

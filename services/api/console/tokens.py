@@ -26,6 +26,7 @@ class JobToken:
     job_id: str
     key_id: str
     expires: int
+    mac: str  # the signature, checked against the key's secret by `check`
 
 
 class TokenRefused(Exception):
@@ -49,19 +50,18 @@ def mint(secret_sha256: str, job_id: str, key_id: str, tenant: str, now: float |
     return f"{job_id}.{key_id}.{expires}.{signature(secret_sha256, job_id, key_id, tenant, expires)}", expires
 
 
-def parse(token: str) -> tuple[JobToken, str]:
-    """The token's claims and its signature; TokenRefused when it is not shaped like a token."""
+def parse(token: str) -> JobToken:
+    """The token's claims and its signature, not yet checked; TokenRefused when it is not shaped like a token."""
     parts = token.split(".")
     if len(parts) != 4 or not parts[2].isdigit() or len(token) > 200:
         raise TokenRefused("not a job token: ask POST /v1/jobs/{job_id}/stream-token for one")
     job_id, key_id, expires, mac = parts
-    return JobToken(job_id, key_id, int(expires)), mac
+    return JobToken(job_id, key_id, int(expires), mac)
 
 
-def check(token: str, job_id: str, stored_key: dict | None, now: float | None = None) -> str:
-    """The tenant the token acts for, if it opens `job_id`; else TokenRefused saying why.
-    `stored_key` is the key's document in sdg-keys (with its hash), None when there is no such key."""
-    claims, mac = parse(token)
+def check(claims: JobToken, job_id: str, stored_key: dict | None, now: float | None = None) -> str:
+    """The tenant the parsed token acts for, if it opens `job_id`; else TokenRefused saying why.
+    `stored_key` is the document of the token's key in sdg-keys (with its hash), None when there is no such key."""
     if claims.job_id != job_id:
         raise TokenRefused("this token was issued for another job")
     if claims.expires < (now if now is not None else time.time()):
@@ -70,7 +70,7 @@ def check(token: str, job_id: str, stored_key: dict | None, now: float | None = 
         raise TokenRefused("the token is not valid")
     expected = signature(stored_key["secret_sha256"], claims.job_id, claims.key_id, stored_key["tenant"],
                          claims.expires)
-    if not hmac.compare_digest(expected, mac):
+    if not hmac.compare_digest(expected, claims.mac):
         raise TokenRefused("the token is not valid")
     if stored_key.get("revoked_at"):
         raise TokenRefused("the key that asked for this token was revoked")
