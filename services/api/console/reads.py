@@ -7,7 +7,8 @@ from pydantic import BaseModel, Field
 
 from services.api.auth.callers import CallerDep
 from services.api.deps import SearchDep
-from services.common.search import EVENTS_INDEX, RECORDS_INDEX
+from services.api.records.store import stored_record_or_404
+from services.common.search import EVENTS_INDEX
 from services.common.tenancy import tenant_of
 
 router = APIRouter(tags=["console"])
@@ -42,10 +43,7 @@ class ProvenancePublic(BaseModel):
 async def record_provenance(record_id: str, es: SearchDep, caller: CallerDep) -> ProvenancePublic:
     """How the record's current revision was made: the provenance of the event that generated it (from the event
     log), with that event's id, type, sequence in the job and time. Another tenant's record is a 404."""
-    found = await es.options(ignore_status=404).get(index=RECORDS_INDEX.alias, id=record_id)
-    if not found.get("found") or tenant_of(found["_source"]) != caller.tenant:
-        raise HTTPException(status_code=404, detail=f"record {record_id!r} not found")
-    record = found["_source"]
+    record = await stored_record_or_404(es, record_id, caller.tenant)
     logged = await es.options(ignore_status=404).get(index=EVENTS_INDEX.alias, id=record.get("event_id") or "-")
     event = logged["_source"] if logged.get("found") else None
     if event is None or tenant_of(event) != caller.tenant:

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.api.jobs.models import Usage
+from events.spec import Usage
 
 
 class RecordPublic(BaseModel):

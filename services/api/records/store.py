@@ -1,5 +1,7 @@
 """Reads of `sdg-records` behind the record routes: a page of a query's records, one record by id."""
 
+from typing import Any
+
 from elasticsearch import AsyncElasticsearch
 from fastapi import HTTPException
 
@@ -20,9 +22,14 @@ async def records_page(es: AsyncElasticsearch, query: RecordQuery, size: int, af
     return RecordsPage(records=records, next=cursor)
 
 
-async def record_or_404(es: AsyncElasticsearch, record_id: str, tenant: str) -> RecordPublic:
-    """Real-time GET by id (the record id is the document id); another tenant's record is a 404 too."""
+async def stored_record_or_404(es: AsyncElasticsearch, record_id: str, tenant: str) -> dict[str, Any]:
+    """The record's stored document, by a real-time GET by id (the record id is the document id); another tenant's
+    record is a 404 too."""
     found = await es.options(ignore_status=404).get(index=RECORDS_INDEX.alias, id=record_id)
     if not found.get("found") or tenant_of(found["_source"]) != tenant:
         raise HTTPException(status_code=404, detail=f"record {record_id!r} not found")
-    return RecordPublic.model_validate(found["_source"])
+    return found["_source"]
+
+
+async def record_or_404(es: AsyncElasticsearch, record_id: str, tenant: str) -> RecordPublic:
+    return RecordPublic.model_validate(await stored_record_or_404(es, record_id, tenant))
