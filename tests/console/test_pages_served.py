@@ -1,6 +1,7 @@
 """The console's pages, its files and the documentation pages need nothing from outside this server (pure: the app is
 built without its lifespan, so no server is needed)."""
 
+import json
 import re
 
 import pytest
@@ -32,6 +33,18 @@ def test_every_console_page_loads_only_from_this_origin(client, path):
 def test_every_page_carries_its_icon_inline_so_no_navigation_aborts_a_late_icon_fetch(client, path):
     icons = re.findall(r"""<link rel=["'](?:shortcut )?icon["'][^>]*href=["']([^"']+)""", client.get(path).text)
     assert icons and all(icon.startswith("data:image/svg+xml,") for icon in icons), icons
+
+
+def test_every_page_carries_the_event_vocabulary_of_events_so_the_browser_keeps_no_copy(client):
+    from events import EVENT_TYPES
+    from events.statuses import ENDING_EVENTS
+
+    for path in PAGES:
+        block = re.search(r'<script type="application/json" id="sdg-vocabulary">(.*?)</script>',
+                          client.get(path).text, re.DOTALL)
+        vocabulary = json.loads(block.group(1))
+        assert vocabulary["event_types"] == [event.__name__ for event in EVENT_TYPES]
+        assert vocabulary["endings"] == ENDING_EVENTS and vocabulary["status_of"]["ChunkStarted"] == "running"
 
 
 def test_a_job_id_in_a_page_is_escaped(client):

@@ -3,6 +3,7 @@
 every answer they show comes from the keyed API and is the key's tenant's only."""
 
 import html
+import json
 from functools import cache
 from pathlib import Path
 from string import Template
@@ -10,6 +11,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
+
+from events import EVENT_TYPES
+from events.statuses import ENDING_EVENTS
+from services.projections.projection import STATUS_OF, STATUS_RANK
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -22,6 +27,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 # The icon inline, as a data: URL: a browser fetches a linked icon late and on its own, so a page that navigates
 # right after loading (signing in does) aborts that fetch, and every page would pay one more request for it.
 FAVICON = "data:image/svg+xml," + quote((STATIC / "favicon.svg").read_text().strip())
+# The event vocabulary the pages follow, from events/ and the projection's status rule, so the browser keeps no copy
+# of its own (vocabulary.js reads it): every event type a job's stream may send, the endings with the status each
+# ends in, and the status (and its rank) each event implies. `<` escaped: it sits in a <script> data block.
+VOCABULARY = json.dumps({"event_types": [event.__name__ for event in EVENT_TYPES], "endings": ENDING_EVENTS,
+                         "status_of": STATUS_OF, "status_rank": STATUS_RANK}).replace("<", "\\u003c")
 
 
 @cache
@@ -36,7 +46,8 @@ def markup(page: str) -> str:
 
 def page(name: str, title: str, **data: str) -> HTMLResponse:
     attributes = " ".join(f'data-{key.replace("_", "-")}="{html.escape(value)}"' for key, value in data.items())
-    body = layout().substitute(title=html.escape(title), page=name, favicon=FAVICON, data=attributes, main=markup(name))
+    body = layout().substitute(title=html.escape(title), page=name, favicon=FAVICON, vocabulary=VOCABULARY,
+                               data=attributes, main=markup(name))
     return HTMLResponse(body, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store",
                                        "Referrer-Policy": "no-referrer"})
 

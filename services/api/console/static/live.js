@@ -2,12 +2,8 @@
 // EventSource reconnects by itself after a dropped connection and sends Last-Event-ID; when it gives up (the token
 // expired, the stream ended with stream_error), a new token is fetched and the stream reopened after the last event.
 import { jobToken } from "./api.js";
+import { ENDINGS, EVENT_TYPES } from "./vocabulary.js";
 
-export const JOB_EVENTS = ["JobSubmitted", "JobPlanned", "JobStarted", "JobProgressed", "JobCompleted", "JobFailed",
-  "JobCancelRequested", "JobCancelled", "ChunkQueued", "ChunkStarted", "ChunkCompleted", "ChunkCancelled",
-  "ChunkFailed", "RecordGenerated", "RecordRejected", "RecordRegenerationRequested", "RecordRegenerated",
-  "RecordRegenerationFailed", "BatchSubmitted", "BatchRequestCompleted", "BatchRequestFailed"];
-export const TERMINAL = new Set(["JobCompleted", "JobFailed", "JobCancelled"]);
 const REOPEN_DELAYS_MS = [500, 1000, 2000, 5000];
 const MAX_REOPENS = 30;
 
@@ -35,7 +31,7 @@ export class JobStream {
     timings.opened.push({ at_epoch_ms: performance.timeOrigin + performance.now(), after: this.lastId });
     this.source.onopen = () => { this.reopens = 0; this.onState("live"); };
     this.source.onerror = () => this.failed();
-    for (const type of JOB_EVENTS) this.source.addEventListener(type, (message) => this.received(type, message));
+    for (const type of EVENT_TYPES) this.source.addEventListener(type, (message) => this.received(type, message));
     this.source.addEventListener("stream_error", () => { this.source.close(); this.reopen(); });
   }
 
@@ -47,7 +43,7 @@ export class JobStream {
     this.seen = Math.max(this.seen, event.sequence || 0);
     this.pending.push({ type, event, receivedAt });
     if (this.pending.length === 1) requestAnimationFrame(() => this.flush());
-    if (TERMINAL.has(type)) this.close();
+    if (ENDINGS.has(type)) this.close();
   }
 
   // Draws every event that came since the last frame in one go, then notes when the page showed them.

@@ -1,16 +1,14 @@
 // /ui/jobs/{id}: the job, live from its event stream: progress, records/s, ETA, chunks, workers, rejections, cancel.
 import { api } from "./api.js";
 import { wireExports } from "./exports.js";
-import { JobStream, TERMINAL } from "./live.js";
+import { JobStream } from "./live.js";
 import { $, clearProblem, duration, el, jobIdOfPage, jobUrl, number, percent, showProblem, start, statusBadge,
   time } from "./ui.js";
+import { ENDED_STATUSES, ENDINGS, STATUS_OF, STATUS_RANK } from "./vocabulary.js";
 
 const MAX_LOGGED = 200;
 const MAX_REJECTIONS = 50;
-const STATUS_OF = { JobSubmitted: "submitted", JobStarted: "running", JobCompleted: "completed", JobFailed: "failed",
-  JobCancelled: "cancelled" };
 const clock = (iso) => new Date(iso).toLocaleTimeString("en-GB", { hour12: false, fractionalSecondDigits: 1 });
-const RANK = { submitted: 0, running: 1, completed: 2, failed: 2, cancelled: 2 };
 
 const state = { count: 0, generated: 0, rejected: 0, status: "submitted", chunksTotal: null, chunksCompleted: 0,
   workers: new Set(), rejections: [], startedAt: null, lastRecordAt: null, reason: null };
@@ -26,7 +24,7 @@ function fromProjection(job) {
 }
 
 function setStatus(status) {
-  if (RANK[status] >= RANK[state.status]) state.status = status;
+  if (STATUS_RANK[status] >= STATUS_RANK[state.status]) state.status = status;
 }
 
 function apply({ type, event }) {
@@ -62,7 +60,7 @@ function draw() {
   $("#job-status").replaceChildren(statusBadge(state.status));
   const perSecond = rate();
   $("#fig-rate").textContent = perSecond === null ? "–" : number(perSecond, 1);
-  const finished = RANK[state.status] === 2;
+  const finished = ENDED_STATUSES.has(state.status);
   $("#fig-eta").textContent = finished ? "done" : perSecond ? duration((state.count - state.generated) / perSecond) : "–";
   $("#fig-chunks").textContent = state.chunksTotal ? `${state.chunksCompleted} / ${state.chunksTotal}` : "–";
   $("#fig-workers").textContent = state.workers.size ? [...state.workers].join(", ") : "–";
@@ -107,7 +105,7 @@ start(async () => {
       batch.forEach(apply);
       draw();
       logEvents(batch);
-      if (batch.some(({ type }) => TERMINAL.has(type))) document.body.dataset.jobEnded = state.status;
+      if (batch.some(({ type }) => ENDINGS.has(type))) document.body.dataset.jobEnded = state.status;
     },
     onState(streamState) { $("#fig-stream").textContent = streamState; },
   });

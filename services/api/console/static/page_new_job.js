@@ -1,10 +1,11 @@
 // /ui/new: design a job (a record type or a JSON Schema), preview a few records, submit. The API's problem+json is
 // shown; a JSON pointer in it is marked in the schema editor, a field it names is marked at that field.
 import { ApiError, api } from "./api.js";
-import { JobStream, TERMINAL } from "./live.js";
+import { JobStream } from "./live.js";
 import { lineColumn, locate, pointerIn } from "./pointer.js";
 import { fillTable } from "./table.js";
 import { $, clearProblem, el, jobUrl, showProblem, start } from "./ui.js";
+import { ENDINGS } from "./vocabulary.js";
 
 const STARTER = {
   type: "object",
@@ -144,7 +145,7 @@ async function preview() {
       onEvents(batch) {
         for (const { type, event } of batch) {
           if (type === "RecordGenerated") records.push(event);
-          if (TERMINAL.has(type)) {
+          if (ENDINGS.has(type)) {
             $("#preview-status").textContent = `${type === "JobCompleted" ? "Done" : type}: ${records.length} records.`;
           }
         }
