@@ -10,12 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from events.statuses import ENDING_EVENTS
 from tests.console.conftest import FAST_SCHEMA, submit
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 JOB_SCREENSHOT = ROOT / "docs" / "console-job.png"
+# The page has timed its job's last event: timings are taken one animation frame after the event was drawn.
+ENDING_TIMED = f"() => window.sdgTimings.events.some((e) => {json.dumps(list(ENDING_EVENTS))}.includes(e.type))"
 
 
 def test_docs_redoc_and_asyncapi_render_with_nothing_from_outside(console):
@@ -76,18 +79,16 @@ def test_a_job_from_the_form_reaches_100_percent_from_live_events(console, tenan
     page.wait_for_url("**/ui/jobs/*")
     page.wait_for_function("() => performance.getEntriesByName('sdg-ready').length > 0")
     load_ms = console.load_ms()
-    seen = [int(page.get_attribute("#job-progress", "value") or 0)]
-    while page.get_attribute("body", "data-job-ended") is None:
-        seen.append(int(page.get_attribute("#job-progress", "value") or 0))
-        page.wait_for_timeout(50)
+    at_load = int(page.get_attribute("#job-progress", "value") or 0)
+    page.wait_for_selector("body[data-job-ended]", timeout=120_000)
     assert page.get_attribute("body", "data-job-ended") == "completed"
     assert page.get_attribute("#job-progress", "value") == page.get_attribute("#job-progress", "max") == "6"
     assert "(100%)" in page.inner_text("#progress-text")
-    assert seen[0] < 6, "the page opened on a finished job: nothing was watched live"
+    assert at_load < 6, "the page opened on a finished job: nothing was watched live"
     timings = page.evaluate("window.sdgTimings")
     live = [e for e in timings["events"] if e["type"] == "RecordGenerated"]
     assert len(live) == 6
-    page.wait_for_timeout(300)  # the last frame's timing is taken one animation frame after drawing
+    page.wait_for_function(ENDING_TIMED)
     console.shot("job")
     if os.environ.get("SDG_TEST_SAVE_SCREENSHOTS") == "1":
         console.page.screenshot(path=str(JOB_SCREENSHOT), full_page=True)
@@ -118,7 +119,7 @@ def test_a_dropped_stream_resumes_after_its_last_event_with_none_lost_or_repeate
     page.wait_for_function("() => window.sdgTimings.events.length > 0")
     page.evaluate("window.sdgStream.drop()")
     page.wait_for_selector("body[data-job-ended]", timeout=120_000)
-    page.wait_for_timeout(300)
+    page.wait_for_function(ENDING_TIMED)
     timings = page.evaluate("window.sdgTimings")
     sequences = [event["sequence"] for event in timings["events"] if event["sequence"]]
     assert sequences == list(range(1, len(sequences) + 1)), sequences
