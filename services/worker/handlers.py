@@ -1,7 +1,5 @@
 """Subscribers of the generation worker."""
 
-from collections.abc import Awaitable, Callable
-
 import structlog
 from faststream import AckPolicy
 from faststream.rabbit import RabbitBroker, RabbitQueue
@@ -18,7 +16,7 @@ from events.topology import EVENTS, WORKER_CHUNKS, WORKER_JOBS, WORKER_REGENERAT
 from services.common.instance import instance_id
 from services.common.search import LEDGERS_INDEX, durably
 from services.worker.batch_run import run_batch
-from services.worker.chunk_run import ChunkRun
+from services.worker.chunk_run import ChunkRun, Stopped
 from services.worker.claims import SearchClaims
 from services.worker.engine import Engine
 from services.worker.engines import Engines, ProfileUnservable
@@ -49,7 +47,7 @@ class WorkerContext:
         ledger = found.get("_source") or {}
         return bool(ledger.get("cancel_requested") or ledger.get("outcome"))
 
-    async def settle(self, job_id: str, record_ids: list[str], stopped: Callable[[], Awaitable[bool]]) -> bool:
+    async def settle(self, job_id: str, record_ids: list[str], stopped: Stopped) -> bool:
         """True once the records are searchable, False when the job stopped while they were awaited."""
         return await wait_until_searchable(self.es, job_id, record_ids, self.settings.settle_timeout_s, stopped)
 
