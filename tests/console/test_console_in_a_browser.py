@@ -1,10 +1,12 @@
 """The console and the API's documentation pages in headless Chromium, against the real stack: offline /docs, sign
 in and out, a job from the form watched live to 100%, a bad schema's error at its place, records, search, a
-record's provenance, an export download, the dataset profile and operations pages, and the wall between tenants."""
+record's provenance, an export download, the dataset profile and operations pages, a prompt batch from upload to
+its output, and the wall between tenants."""
 
 import json
 import os
 import statistics
+import uuid
 from pathlib import Path
 
 import httpx
@@ -199,6 +201,28 @@ def test_dataset_profile_and_operations_pages_show_the_tenants_data(console, ten
     assert job["job_id"][:12] in page.inner_text("#recent-table")
     page.wait_for_selector("#logs-lines")
     console.shot("ops")
+
+
+def test_a_prompt_batch_uploaded_on_the_operations_page_runs_and_its_output_downloads(console, tenants, tmp_path):
+    nonce = uuid.uuid4().hex[:8]  # no earlier session may answer these requests from the cache
+    lines = [{"custom_id": f"greeting-{i}", "method": "POST", "url": "/v1/chat/completions",
+              "body": {"messages": [{"role": "user", "content": f"Session {nonce}. Say hello to number {i}."}],
+                       "max_tokens": 6, "seed": 3}} for i in range(2)]
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("\n".join(json.dumps(line) for line in lines))
+    console.sign_in(tenants["a"].key)
+    page = console.open("/ui/ops")
+    page.set_input_files("#batch-file", str(requests))
+    page.click("#batch-upload")
+    page.wait_for_selector("body[data-batch-status=completed]", timeout=240_000)
+    assert page.get_attribute("#batch-progress", "value") == page.get_attribute("#batch-progress", "max") == "2"
+    assert "2 of 2 requests answered" in page.inner_text("#batch-status")
+    console.shot("ops-batch")
+    with page.expect_download() as download:
+        page.click("#batch-download")
+    answers = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
+    assert [answer["custom_id"] for answer in answers] == ["greeting-0", "greeting-1"]
+    assert all(answer["response"]["status_code"] == 200 for answer in answers), answers
 
 
 def test_a_key_of_one_tenant_sees_none_of_anothers_jobs_and_cannot_open_its_stream(console, tenants, finished_jobs):

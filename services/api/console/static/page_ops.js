@@ -1,8 +1,11 @@
 // /ui/ops: the key, health of every service (operator keys), records/s over the last hour, recent jobs and their
-// rates, a job's log lines, record types and profiles.
+// rates, prompt batches (upload, progress, output), a job's log lines, record types and profiles.
 import { ApiError, api, query } from "./api.js";
 import { columnChart } from "./charts.js";
-import { $, el, jobUrl, number, percent, start, statusBadge, time } from "./ui.js";
+import { $, clearProblem, el, jobUrl, number, percent, showProblem, start, statusBadge, time } from "./ui.js";
+import { ENDED_STATUSES } from "./vocabulary.js";
+
+const BATCH_POLL_MS = 1000;
 
 function keyFacts(who) {
   $("#key-facts").replaceChildren(...[["tenant", who.tenant], ["key", `${who.key_id}${who.name ? ` (${who.name})` : ""}`],
@@ -60,6 +63,61 @@ async function recentJobs() {
   if (page.jobs.length && !$("#logs-job").value) $("#logs-job").value = page.jobs[0].job_id;
 }
 
+function showBatch(batch) {
+  const counts = batch.request_counts;
+  const done = counts.completed + counts.failed;
+  $("#batch").hidden = false;
+  $("#batch-status").replaceChildren(statusBadge(batch.status), ` ${batch.id}: ${number(done)} of `
+    + `${number(counts.total)} requests answered (${number(counts.cached)} from the cache, ${number(counts.failed)} failed)`);
+  $("#batch-progress").max = counts.total || 1;
+  $("#batch-progress").value = done;
+  $("#batch-download").disabled = !batch.output_url;
+  document.body.dataset.batchStatus = batch.status;
+}
+
+// Follows the batch until it has ended (its output is ready then), one read a second.
+async function followBatch(batchId) {
+  const batch = await api(`/v1/batches/${encodeURIComponent(batchId)}`);
+  showBatch(batch);
+  if (!ENDED_STATUSES.has(batch.status)) setTimeout(() => followBatch(batchId).catch(batchProblem), BATCH_POLL_MS);
+}
+
+const batchProblem = (failure) => showProblem($("#batch-problem"), failure, "The batch could not be run");
+
+async function uploadBatch(event) {
+  event.preventDefault();
+  clearProblem($("#batch-problem"));
+  const form = new FormData();
+  form.append("file", $("#batch-file").files[0]);
+  const button = $("#batch-upload");
+  button.disabled = true;
+  try {
+    const batch = await api("/v1/batches", { method: "POST", body: form });
+    $("#batch-download").dataset.batchId = batch.id;
+    await followBatch(batch.id);
+  } catch (failure) {
+    batchProblem(failure);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// The output needs the key (a header), so it is fetched here and handed to the browser as a file.
+async function downloadBatch() {
+  const batchId = $("#batch-download").dataset.batchId;
+  try {
+    const response = await api(`/v1/batches/${encodeURIComponent(batchId)}/output`, { raw: true });
+    const url = URL.createObjectURL(await response.blob());
+    const link = el("a", { href: url, download: `${batchId}_output.jsonl`, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (failure) {
+    batchProblem(failure);
+  }
+}
+
 async function logLines(event) {
   if (event) event.preventDefault();
   const job = $("#logs-job").value.trim();
@@ -84,6 +142,8 @@ async function registries() {
 start(async (who) => {
   keyFacts(who);
   $("#logs-form").addEventListener("submit", logLines);
+  $("#batch-form").addEventListener("submit", uploadBatch);
+  $("#batch-download").addEventListener("click", downloadBatch);
   await Promise.all([health(who), stats(), recentJobs(), registries()]);
   await logLines();
 });
