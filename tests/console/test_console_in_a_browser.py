@@ -225,6 +225,18 @@ def test_a_prompt_batch_uploaded_on_the_operations_page_runs_and_its_output_down
     assert all(answer["response"]["status_code"] == 200 for answer in answers), answers
 
 
+def test_every_page_fits_a_phone_screen_without_scrolling_sideways(console, tenants, finished_jobs):
+    job_id = finished_jobs["a"]["job_id"]
+    console.page.set_viewport_size({"width": 390, "height": 844})
+    console.sign_in(tenants["a"].key)
+    for path in ("/ui", "/ui/new", f"/ui/jobs/{job_id}", f"/ui/jobs/{job_id}/records", f"/ui/jobs/{job_id}/profile",
+                 "/ui/ops"):
+        page = console.open(path)
+        width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width[0] <= width[1], (path, width)
+        console.shot("phone" + path.replace(job_id, "job").replace("/", "-"))
+
+
 def test_a_key_of_one_tenant_sees_none_of_anothers_jobs_and_cannot_open_its_stream(console, tenants, finished_jobs):
     mine, theirs = finished_jobs["a"]["job_id"], finished_jobs["b"]["job_id"]
     console.expect_status(404, 401)
