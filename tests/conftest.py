@@ -3,7 +3,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from tests.stack import Stack, containers, docker_answers, local_servers, start_services
+from tests.cleanup import take_back
+from tests.stack import Stack, containers, docker_answers, in_own_loop, local_servers, start_services
 
 
 def pytest_collection_modifyitems(items) -> None:
@@ -33,21 +34,27 @@ async def es(stack):
 
 @pytest.fixture(scope="session")
 def client_for(stack):
-    """`async with client_for("acme", "read", "write") as api:` an API client with a fresh key of that tenant."""
+    """`async with client_for("acme", "read", "write") as api:` an API client with a fresh key of that tenant. When the
+    session ends, the profiles these keys made are retired and the keys revoked (tests/cleanup.py)."""
     import httpx
     from elasticsearch import AsyncElasticsearch
 
     from services.access.keys import issue_key
 
+    issued: list[str] = []
+
     @asynccontextmanager
     async def make(tenant: str = "default", *scopes: str):
         async with AsyncElasticsearch(stack.es_url) as es:
-            _, key = await issue_key(es, tenant, scopes or ("read", "write"), name="test", created_by="tests")
+            key_id, key = await issue_key(es, tenant, scopes or ("read", "write"), name="test", created_by="tests")
+        issued.append(key_id)
         async with httpx.AsyncClient(base_url=stack.api_url, timeout=30,
                                      headers={"Authorization": f"Bearer {key}"}) as client:
             yield client
 
-    return make
+    yield make
+    if issued:
+        in_own_loop(take_back(stack.api_url, stack.es_url, issued))
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ With a Docker engine, RabbitMQ and Elasticsearch come from testcontainers; witho
 infra scripts (local servers). Either way the services run as real processes, started by infra/services.sh.
 """
 
+import asyncio
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +73,10 @@ def start_services(amqp_url: str, es_url: str) -> None:
     """Restarts every service so that it runs the code under test, pointed at these servers."""
     subprocess.run(["bash", str(ROOT / "infra" / "services.sh"), "restart"], check=True,
                    env=service_env(amqp_url, es_url))
+
+
+def in_own_loop(coroutine):
+    """Runs a coroutine to its end from sync code (a sync fixture, or a test while Playwright's sync API holds this
+    thread's event loop), in a thread with an event loop of its own."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()

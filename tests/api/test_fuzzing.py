@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cleanup import take_back
+
 pytestmark = pytest.mark.integration
 
 MAX_EXAMPLES = 10
@@ -22,13 +24,14 @@ MAX_EXAMPLES = 10
 RUNS = {"operator": (("operator",), 150), "tenant-admin": (("read", "write", "admin"), 60)}
 
 
-async def fuzzing_key(es_url: str, tenant: str, scopes: tuple[str, ...]) -> str:
+async def fuzzing_key(es_url: str, tenant: str, scopes: tuple[str, ...]) -> tuple[str, str]:
+    """(key id, key)."""
     from elasticsearch import AsyncElasticsearch
 
     from services.access.keys import issue_key
 
     async with AsyncElasticsearch(es_url) as es:
-        return (await issue_key(es, tenant, scopes, name="schemathesis", created_by="tests"))[1]
+        return await issue_key(es, tenant, scopes, name="schemathesis", created_by="tests")
 
 
 def cancel_everything(api_url: str, key: str) -> None:
@@ -63,9 +66,10 @@ def restore_default_profile(api_url: str, key: str, before: dict) -> None:
 async def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(stack, who):
     scopes, max_time_s = RUNS[who]
     tenant = f"fuzz-{uuid.uuid4().hex[:8]}"
-    key = await fuzzing_key(stack.es_url, tenant, scopes)
+    key_id, key = await fuzzing_key(stack.es_url, tenant, scopes)
     # Reading and giving back the default profile needs an operator key whoever fuzzes.
-    keeper = key if "operator" in scopes else await fuzzing_key(stack.es_url, tenant, ("operator",))
+    keeper_id, keeper = (key_id, key) if "operator" in scopes else await fuzzing_key(stack.es_url, tenant,
+                                                                                     ("operator",))
     cli = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     default_before = default_profile(stack.api_url, keeper)
     try:
@@ -78,4 +82,5 @@ async def test_no_generated_request_gets_a_server_error_or_an_undocumented_answe
     finally:
         cancel_everything(stack.api_url, key)
         restore_default_profile(stack.api_url, keeper, default_before)
+        await take_back(stack.api_url, stack.es_url, sorted({key_id, keeper_id}))  # the profiles it made, its keys
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]

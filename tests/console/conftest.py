@@ -5,9 +5,7 @@ console error or failed request of any page fails the test that opened it.
 `SDG_TEST_CONSOLE_URL` points the tests at an API that is already running (with the console's code) instead of the
 `stack` fixture, which restarts the services."""
 
-import asyncio
 import os
-from concurrent.futures import ThreadPoolExecutor
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -18,7 +16,7 @@ import httpx
 import pytest
 
 from events.statuses import ENDING_EVENTS, has_ended
-from tests.stack import Stack
+from tests.stack import Stack, in_own_loop
 from tests.waiting import eventually_sync
 
 CHROMIUM = os.environ.get("SDG_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -72,13 +70,6 @@ async def revoke(es_url: str, key_ids: list[str]) -> None:
             await revoke_key(es, key_id)
 
 
-def run_async(coroutine):
-    """Runs a coroutine to its end from sync code, in a thread of its own (Playwright's sync API holds this one's
-    event loop)."""
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, coroutine).result()
-
-
 @pytest.fixture(scope="session")
 def tenants(console_stack) -> Iterator[dict[str, Tenant]]:
     """Two fresh tenants, `a` and `b`, each with a read+write key (revoked at the end)."""
@@ -86,10 +77,10 @@ def tenants(console_stack) -> Iterator[dict[str, Tenant]]:
     made = {}
     for label in ("a", "b"):
         name = f"console-{label}-{run}"
-        key_id, key = run_async(issue(console_stack.es_url, name, ("read", "write")))
+        key_id, key = in_own_loop(issue(console_stack.es_url, name, ("read", "write")))
         made[label] = Tenant(name, key, key_id)
     yield made
-    run_async(revoke(console_stack.es_url, [tenant.key_id for tenant in made.values()]))
+    in_own_loop(revoke(console_stack.es_url, [tenant.key_id for tenant in made.values()]))
 
 
 def submit(stack: Stack, tenant: Tenant, count: int = 4, seed: int = 5) -> dict:
