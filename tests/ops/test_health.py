@@ -50,6 +50,7 @@ async def test_health_lists_api_worker_and_projector_instances_and_rust_ingest_a
     components = body["components"]
     assert components["rabbitmq"]["up"] and components["elasticsearch"]["up"] and components["rust_ingest"]["up"]
     assert "queue_depth" in components["rust_ingest"]["figures"]
+    assert {"sdg.worker.chunks", "sdg.coordinator", "sdg.dead-letter"} <= components["rabbitmq"]["figures"].keys()
     worker = up_instances(body, "worker")[0]
     assert worker["model_loaded"] is True
     assert {"rss_mb", "jobs_running", "records_total", "record_latency_ms", "consumer_lag"} <= worker["figures"].keys()

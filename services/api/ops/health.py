@@ -14,11 +14,15 @@ from faststream.rabbit import RabbitBroker
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, Field
 
+from events.topology import COORDINATOR, DEAD_LETTER_QUEUE, PROJECTOR, WORKER_CHUNKS, WORKER_JOBS, WORKER_REGENERATIONS
 from services.common.search import SERVICES_INDEX
 
 EXPECTED_SERVICES = ("api", "worker", "coordinator", "projector")
 MISSED_BEATS = 2  # an instance is down once this many intervals passed without a heartbeat
 INSTANCES_LIMIT = 500
+# The queues whose depth (messages ready) says how much work waits, and how much was given up on (dead letters);
+# rust_ingest reports its own two queues (INGEST_FIGURES).
+WAITING_WORK = (WORKER_CHUNKS, WORKER_JOBS, WORKER_REGENERATIONS, COORDINATOR, PROJECTOR, DEAD_LETTER_QUEUE)
 INGEST_FIGURES = {
     "sdg_ingest_queue_messages_ready": "queue_depth",
     "sdg_ingest_docs_indexed_total": "docs_indexed_total",
@@ -88,9 +92,20 @@ async def elasticsearch_health(es: AsyncElasticsearch, timeout_s: float) -> Comp
 
 
 async def rabbitmq_health(broker: RabbitBroker, timeout_s: float) -> ComponentHealth:
-    if await broker.ping(timeout=timeout_s):
-        return ComponentHealth(up=True)
-    return ComponentHealth(up=False, detail=f"no connection to RabbitMQ within {timeout_s}s")
+    """Up when the broker answers; its figures are the messages ready in each queue of WAITING_WORK."""
+    if not await broker.ping(timeout=timeout_s):
+        return ComponentHealth(up=False, detail=f"no connection to RabbitMQ within {timeout_s}s")
+    return ComponentHealth(up=True, figures=await queue_depths(broker, timeout_s))
+
+
+async def queue_depths(broker: RabbitBroker, timeout_s: float) -> dict[str, float]:
+    """Each queue declared again as the API declared it at start (`declare_all`): the answer carries its depth now
+    (FastStream hands back the queue object of the first declaration, whose count is that moment's)."""
+    depths = {}
+    for queue in WAITING_WORK:
+        declared = await broker.declare_queue(queue)
+        depths[queue.name] = (await declared.declare(timeout=timeout_s)).message_count
+    return depths
 
 
 def ingest_figures(metrics_text: str) -> dict[str, float]:

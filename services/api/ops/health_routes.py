@@ -15,8 +15,8 @@ router = APIRouter(prefix="/v1", tags=["health"])
 
 @router.get("/health", response_model=Health)
 async def health(caller: CallerDep, request: Request, es: SearchDep, settings: SettingsDep) -> Health:
-    """RabbitMQ, Elasticsearch, rust_ingest, and each api / worker / projector instance with its last heartbeat and
-    figures. 200 with `status: degraded` (and `down` naming what) when something is down; 503 only when
+    """RabbitMQ (with the messages waiting in its work and dead-letter queues), Elasticsearch, rust_ingest, and each
+    api / worker / projector instance with its last heartbeat and figures. 200 with `status: degraded` (and `down` naming what) when something is down; 503 only when
     Elasticsearch, where the heartbeats are kept, does not answer. Installation-wide (every tenant's work shows in
     the figures), so operator keys only."""
     timeout = settings.health_probe_timeout_s
